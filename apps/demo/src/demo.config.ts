@@ -1,0 +1,82 @@
+/** The demo's settings, read from the environment variables of contract.md. */
+export interface DemoConfig {
+  port: number;
+  httpAdapter: 'express' | 'fastify';
+  cacheStore: 'memory' | 'redis' | 'tiered';
+  cacheTtlSeconds: number;
+  redisUrl: string;
+  redisClusterNodes: string[];
+  cacheKeyPrefix: string;
+  cacheMaxMemoryMb: number;
+  cacheEnableCompression: boolean;
+  cacheCompressionThresholdBytes: number;
+  cacheOpTimeoutMs: number;
+  cacheLogOperations: boolean;
+  cacheAdminToken?: string;
+  dbLatencyMs: number;
+  staleWhileRevalidateSeconds: number;
+  staleIfErrorSeconds: number;
+}
+
+/** A demo setting that is present but wrong; the message names the variable and the fix. */
+export class DemoConfigError extends Error {
+  constructor(variable: string, value: string, expected: string) {
+    super(`Environment variable ${variable}=${JSON.stringify(value)} is invalid: expected ${expected}. Fix or unset it.`);
+    this.name = 'DemoConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function number(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, integer = false): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new DemoConfigError(name, raw, `${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new DemoConfigError(name, raw, 'true or false');
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase() as T;
+  if (!allowed.includes(value)) throw new DemoConfigError(name, raw, allowed.join(' or '));
+  return value;
+}
+
+export function loadDemoConfig(env: Env): DemoConfig {
+  const nodes = (env.REDIS_CLUSTER_NODES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const node of nodes) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(node)) throw new DemoConfigError('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES ?? '', 'comma-separated host:port pairs');
+  }
+  const token = env.CACHE_ADMIN_TOKEN?.trim();
+  return {
+    port: number(env, 'PORT', 3000, 0, 65535, true),
+    httpAdapter: oneOf(env, 'HTTP_ADAPTER', 'express', ['express', 'fastify']),
+    cacheStore: oneOf(env, 'CACHE_STORE', 'memory', ['memory', 'redis', 'tiered']),
+    cacheTtlSeconds: number(env, 'CACHE_TTL_SECONDS', 300, 1),
+    redisUrl: env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379',
+    redisClusterNodes: nodes,
+    cacheKeyPrefix: env.CACHE_KEY_PREFIX ?? 'rc:',
+    cacheMaxMemoryMb: number(env, 'CACHE_MAX_MEMORY_MB', 100, 1),
+    cacheEnableCompression: bool(env, 'CACHE_ENABLE_COMPRESSION', true),
+    cacheCompressionThresholdBytes: number(env, 'CACHE_COMPRESSION_THRESHOLD_BYTES', 1024, 0, undefined, true),
+    cacheOpTimeoutMs: number(env, 'CACHE_OP_TIMEOUT_MS', 100, 1, 250, true),
+    cacheLogOperations: bool(env, 'CACHE_LOG_OPERATIONS', false),
+    cacheAdminToken: token === '' ? undefined : token,
+    dbLatencyMs: number(env, 'DEMO_DB_LATENCY_MS', 25, 0, 60_000),
+    staleWhileRevalidateSeconds: number(env, 'CACHE_STALE_WHILE_REVALIDATE_SECONDS', 0, 0),
+    staleIfErrorSeconds: number(env, 'CACHE_STALE_IF_ERROR_SECONDS', 0, 0),
+  };
+}

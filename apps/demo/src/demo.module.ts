@@ -1,0 +1,60 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
+import type { Clock } from '../../../libs/response-cache/src';
+import { DB_OPTIONS, DbOptions, DemoDatabase } from './data/demo-database';
+import { DemoConfig, loadDemoConfig } from './demo.config';
+import { JobsController } from './jobs/jobs.controller';
+import { PostsController } from './posts/posts.controller';
+import { DemoMetrics } from './system/demo-metrics';
+import { SystemController } from './system/system.controller';
+import { UsersController } from './users/users.controller';
+
+export interface DemoModuleOptions {
+  /** Environment to read (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** Clock for the cache (tests inject a fake one). */
+  clock?: Clock;
+}
+
+@Module({})
+export class DemoModule {
+  static forRoot(options: DemoModuleOptions = {}): DynamicModule {
+    const env = options.env ?? process.env;
+    return {
+      module: DemoModule,
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ demo: loadDemoConfig(env) })] }),
+        TerminusModule,
+        ResponseCacheModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => {
+            const demo = config.getOrThrow<DemoConfig>('demo');
+            if (demo.cacheStore !== 'memory') {
+              throw new Error(`CACHE_STORE=${demo.cacheStore} is not available in this build yet; use CACHE_STORE=memory.`);
+            }
+            return {
+              ttl: demo.cacheTtlSeconds,
+              maxMemoryBytes: Math.round(demo.cacheMaxMemoryMb * 1024 * 1024),
+              logOperations: demo.cacheLogOperations,
+              clock: options.clock,
+            };
+          },
+        }),
+      ],
+      controllers: [UsersController, PostsController, JobsController, SystemController],
+      providers: [
+        DemoMetrics,
+        DemoDatabase,
+        ResponseCacheHealthIndicator,
+        {
+          provide: DB_OPTIONS,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService): DbOptions => ({ latencyMs: config.getOrThrow<DemoConfig>('demo').dbLatencyMs, failureRate: 0 }),
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, Header, UseInterceptors } from '@nestjs/common';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Cacheable, NoCache, ResponseCacheHealthIndicator, ResponseCacheInterceptor } from '../../../../libs/response-cache/src';
+import { DemoMetrics } from './demo-metrics';
+
+const VERSION = { name: 'response-cache-demo', version: '0.1.0' };
+
+@Controller()
+@UseInterceptors(ResponseCacheInterceptor)
+export class SystemController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly cacheHealth: ResponseCacheHealthIndicator,
+    private readonly metrics: DemoMetrics,
+  ) {}
+
+  @Get('api/version')
+  @Cacheable({ ttl: 3600, tags: ['version'], cacheControl: { maxAge: 3600 } })
+  version() {
+    return VERSION;
+  }
+
+  /** Liveness: the process answers. */
+  @Get('health')
+  @NoCache()
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Readiness: a cache store that is down makes the app degraded, not unready. */
+  @Get('health/ready')
+  @NoCache()
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.cacheHealth.check('cache')]);
+  }
+
+  @Get('metrics')
+  @NoCache()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}

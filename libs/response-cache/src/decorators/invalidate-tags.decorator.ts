@@ -1,0 +1,21 @@
+import { SetMetadata } from '@nestjs/common';
+import { INVALIDATE_TAGS_METADATA } from '../response-cache.constants';
+import { ResponseCacheConfigError } from '../response-cache.errors';
+import { InvalidationContext, TagSpec } from '../response-cache.options';
+
+/**
+ * After the handler succeeds (2xx), invalidates these tags before the response is sent, so a
+ * client that sees the acknowledgement never reads the old data afterwards. Tags are strings
+ * with `{param}` templates (`'user:{id}'`) or functions of the request and the handler's result.
+ */
+export function InvalidateTags(...tags: TagSpec<InvalidationContext>[]): MethodDecorator & ClassDecorator {
+  if (tags.length === 0) {
+    throw new ResponseCacheConfigError('@InvalidateTags', 'no tags given', "Name at least one tag, e.g. @InvalidateTags('users').");
+  }
+  for (const tag of tags) {
+    if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '' || /[\x00-\x1f\x7f]/.test(tag))) {
+      throw new ResponseCacheConfigError('@InvalidateTags', `${JSON.stringify(tag)} is not a tag`, "Use non-empty strings such as 'users' or 'user:{id}', or functions.");
+    }
+  }
+  return SetMetadata(INVALIDATE_TAGS_METADATA, tags);
+}

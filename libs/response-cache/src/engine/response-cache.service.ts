@@ -1,0 +1,254 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { weakEtag } from '../http/etag';
+import { CacheEvents } from '../observability/cache-events';
+import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
+import { ResolvedCacheOptions, seconds } from '../response-cache.options';
+import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
+
+/** An entry before the engine attaches its fence. */
+export type DraftEntry = Omit<CacheEntry, 'fence'>;
+
+/** What a fill's producer returns: the value for its own caller, and the entry to store, if any. */
+export interface Produced<T> {
+  value: T;
+  entry?: DraftEntry;
+}
+
+export type FillResult<T> =
+  | { collapsed: false; value: T; entry?: CacheEntry }
+  | { collapsed: true; entry: CacheEntry };
+
+/** Options of the value-level API. Durations in seconds. */
+export interface CacheSetOptions {
+  /** Freshness in seconds. Default: the module's `ttl`. */
+  ttl?: number;
+  /** Tags for `invalidateTags`. */
+  tags?: readonly string[];
+}
+
+/** Marks a read that failed in the store (the caller goes on without the cache). */
+export const STORE_FAILED = Symbol('STORE_FAILED');
+
+/**
+ * The cache engine: usable without HTTP (`get`, `set`, `wrap`, `invalidateTags`, `delete`,
+ * `clear`), and the layer under the interceptor (`lookup`, `fill`).
+ *
+ * It never lets a store failure reach the caller: reads become misses, writes are dropped,
+ * and each failure is reported as a `store-error` event (logged, at most once a second).
+ */
+@Injectable()
+export class ResponseCacheService implements OnModuleDestroy {
+  private readonly logger = new Logger('ResponseCache');
+  private readonly flights = new Map<string, Promise<CacheEntry | undefined>>();
+  private lastErrorLog = 0;
+  private suppressedErrors = 0;
+  private readonly writes = new Set<Promise<unknown>>();
+
+  constructor(
+    @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    private readonly events: CacheEvents,
+  ) {}
+
+  get store(): CacheStore {
+    return this.options.store;
+  }
+
+  // ---- value-level API (no HTTP) ----
+
+  /** The cached value under `key` (JSON round trip), or undefined. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const entry = await this.lookup(key);
+    if (entry === undefined || entry === STORE_FAILED || entry.expiresAt <= this.options.clock.now()) return undefined;
+    return JSON.parse(entry.body) as T;
+  }
+
+  /** Stores a JSON-serializable value. Returns false when it was not stored. */
+  async set<T>(key: string, value: T, options: CacheSetOptions = {}): Promise<boolean> {
+    const ttlMs = this.ttlOf(options);
+    const fence = await this.snapshot(key, options.tags ?? []);
+    if (fence === undefined) return false;
+    return this.write(key, { ...this.draftOf(value, ttlMs), fence }, ttlMs);
+  }
+
+  /**
+   * The cached value under `key`, or the result of `fn` (stored with `options`). Concurrent
+   * calls for one key run `fn` once; a fill that overlaps an invalidation of its tags is not
+   * stored.
+   */
+  async wrap<T>(key: string, fn: () => Promise<T> | T, options: CacheSetOptions = {}): Promise<T> {
+    const cached = await this.lookup(key);
+    if (cached !== undefined && cached !== STORE_FAILED && cached.expiresAt > this.options.clock.now()) {
+      return JSON.parse(cached.body) as T;
+    }
+    const ttlMs = this.ttlOf(options);
+    const result = await this.fill<T>(key, options.tags ?? [], ttlMs, async () => {
+      const value = await fn();
+      return { value, entry: value === undefined ? undefined : this.draftOf(value, ttlMs) };
+    });
+    return result.collapsed ? (JSON.parse(result.entry.body) as T) : result.value;
+  }
+
+  /** Invalidates every entry carrying one of `tags`, across every instance sharing the store. */
+  async invalidateTags(tags: readonly string[]): Promise<boolean> {
+    if (tags.length === 0) return true;
+    try {
+      await this.store.invalidateTags(tags);
+      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'tag', tags });
+      return true;
+    } catch (error) {
+      this.storeError('invalidateTags', error);
+      return false;
+    }
+  }
+
+  /** Deletes one key (and fences a fill of it still in flight). */
+  async delete(key: string): Promise<boolean> {
+    try {
+      const existed = await this.store.delete(key);
+      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'key', key });
+      return existed;
+    } catch (error) {
+      this.storeError('delete', error);
+      return false;
+    }
+  }
+
+  /** Removes every entry of this cache. */
+  async clear(): Promise<boolean> {
+    try {
+      await this.store.clear();
+      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'clear' });
+      return true;
+    } catch (error) {
+      this.storeError('clear', error);
+      return false;
+    }
+  }
+
+  // ---- entry-level API (used by the interceptor) ----
+
+  /** The stored entry (fresh or not: the caller decides), undefined, or STORE_FAILED. */
+  async lookup(key: string): Promise<CacheEntry | undefined | typeof STORE_FAILED> {
+    try {
+      return await this.store.get(key);
+    } catch (error) {
+      this.storeError('get', error);
+      return STORE_FAILED;
+    }
+  }
+
+  /**
+   * Runs `produce` once per key at a time. The first caller (the leader) snapshots the fence
+   * before producing, hands the entry to concurrent callers as soon as it has it, and writes it
+   * in the background. A follower whose leader produced nothing storable (an error, a 500, a
+   * `Set-Cookie`) runs its own `produce`.
+   */
+  async fill<T>(
+    key: string,
+    tags: readonly string[],
+    ttlMs: number,
+    produce: () => Promise<Produced<T>>,
+  ): Promise<FillResult<T>> {
+    const pending = this.flights.get(key);
+    if (pending !== undefined) {
+      const shared = await pending;
+      if (shared !== undefined) return { collapsed: true, entry: shared };
+      return this.produceAlone(key, tags, ttlMs, produce);
+    }
+    let share!: (entry: CacheEntry | undefined) => void;
+    this.flights.set(key, new Promise((resolve) => (share = resolve)));
+    let writing: Promise<unknown> | undefined;
+    try {
+      const fence = await this.snapshot(key, tags);
+      const produced = await produce();
+      const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
+      share(entry);
+      if (entry !== undefined) writing = this.track(this.write(key, entry, ttlMs));
+      return { collapsed: false, value: produced.value, entry };
+    } finally {
+      share(undefined);
+      if (writing === undefined) this.flights.delete(key);
+      else void writing.finally(() => this.flights.delete(key));
+    }
+  }
+
+  /** Resolves once every background write has settled (for orderly shutdown and tests). */
+  async settle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.settle();
+    await this.store.close?.();
+  }
+
+  /** Reports a store failure: an event for metrics, a log line at most once a second. */
+  storeError(operation: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (this.events.active) this.events.emit({ type: 'store-error', operation, store: this.store.name, error: message });
+    const now = Date.now();
+    if (now - this.lastErrorLog >= 1000) {
+      const suppressed = this.suppressedErrors > 0 ? ` (${this.suppressedErrors} more suppressed)` : '';
+      this.logger.warn(`cache store "${this.store.name}" failed on ${operation}: ${message}; serving without the cache${suppressed}`);
+      this.lastErrorLog = now;
+      this.suppressedErrors = 0;
+    } else {
+      this.suppressedErrors++;
+    }
+  }
+
+  private async produceAlone<T>(
+    key: string,
+    tags: readonly string[],
+    ttlMs: number,
+    produce: () => Promise<Produced<T>>,
+  ): Promise<FillResult<T>> {
+    const fence = await this.snapshot(key, tags);
+    const produced = await produce();
+    const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
+    if (entry !== undefined) this.track(this.write(key, entry, ttlMs));
+    return { collapsed: false, value: produced.value, entry };
+  }
+
+  /** The fence of a fill: the versions of its tags and of its key, read before it runs. */
+  private async snapshot(key: string, tags: readonly string[]): Promise<TagSnapshot | undefined> {
+    try {
+      return await this.store.snapshot([...tags, keyFenceTag(key)]);
+    } catch (error) {
+      this.storeError('snapshot', error);
+      return undefined;
+    }
+  }
+
+  private async write(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean> {
+    try {
+      return await this.store.set(key, entry, ttlMs);
+    } catch (error) {
+      this.storeError('set', error);
+      return false;
+    }
+  }
+
+  private track<P extends Promise<unknown>>(promise: P): P {
+    this.writes.add(promise);
+    void promise.finally(() => this.writes.delete(promise));
+    return promise;
+  }
+
+  private ttlOf(options: CacheSetOptions): number {
+    return options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001);
+  }
+
+  private draftOf(value: unknown, ttlMs: number): DraftEntry {
+    const body = JSON.stringify(value);
+    const now = this.options.clock.now();
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body,
+      etag: weakEtag(body),
+      storedAt: now,
+      expiresAt: now + ttlMs,
+    };
+  }
+}

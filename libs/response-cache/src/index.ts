@@ -1,0 +1,32 @@
+export { ResponseCacheModule } from './response-cache.module';
+export { ResponseCacheService, STORE_FAILED } from './engine/response-cache.service';
+export type { CacheSetOptions, DraftEntry, FillResult, Produced } from './engine/response-cache.service';
+export { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
+export { Cacheable } from './decorators/cacheable.decorator';
+export { InvalidateTags } from './decorators/invalidate-tags.decorator';
+export { NoCache } from './decorators/no-cache.decorator';
+export { CacheStore, InjectCacheStore, keyFenceTag } from './store/cache-store';
+export type { CacheEntry, KeyPage, StoreStats, TagSnapshot } from './store/cache-store';
+export { MemoryCacheStore } from './store/memory.store';
+export type { MemoryCacheStoreOptions } from './store/memory.store';
+export { CacheEvents } from './observability/cache-events';
+export { ResponseCacheHealthIndicator } from './observability/cache-health.indicator';
+export type { CacheEvent, CacheEventType, CacheListener } from './observability/cache-events';
+export { buildCacheKey } from './key/cache-key';
+export type { CacheKeyParts } from './key/cache-key';
+export { ManualClock, systemClock } from './clock';
+export type { Clock } from './clock';
+export { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
+export { ResponseCacheConfigError, ResponseCacheError } from './response-cache.errors';
+export type {
+  CacheControlDirectives,
+  CacheRequestContext,
+  CacheScope,
+  CacheableOptions,
+  IdentityResolver,
+  InvalidationContext,
+  ResolvedCacheOptions,
+  ResponseCacheModuleExtras,
+  ResponseCacheModuleOptions,
+  TagSpec,
+} from './response-cache.options';

@@ -1,0 +1,331 @@
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Observable, defer, from, lastValueFrom, mergeMap } from 'rxjs';
+import { DraftEntry, ResponseCacheService, STORE_FAILED } from '../engine/response-cache.service';
+import { renderCacheControl } from '../http/cache-control';
+import { BypassReason, CacheStatus } from '../http/cache-status';
+import { isNotModified } from '../http/conditional-request';
+import { weakEtag } from '../http/etag';
+import { HttpExchange, httpExchange } from '../http/http-exchange';
+import { buildCacheKey } from '../key/cache-key';
+import { TagResolutionError, resolveTags } from '../key/tags';
+import { CacheEventType, CacheEvents } from '../observability/cache-events';
+import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
+import {
+  CACHEABLE_METADATA,
+  INVALIDATE_TAGS_METADATA,
+  NO_CACHE_METADATA,
+  RESPONSE_CACHE_OPTIONS,
+} from '../response-cache.constants';
+import {
+  CacheRequestContext,
+  CacheScope,
+  CacheableOptions,
+  InvalidationContext,
+  ResolvedCacheOptions,
+  TagSpec,
+  seconds,
+  validateStatuses,
+} from '../response-cache.options';
+import { CacheEntry } from '../store/cache-store';
+
+/** Everything about a route that does not depend on the request, computed once per handler. */
+interface CachePlan {
+  ttlMs: number;
+  tags: readonly TagSpec[];
+  varyBy: readonly string[];
+  scope: CacheScope;
+  cacheControl: string | undefined;
+  vary: string | undefined;
+  key: CacheableOptions['key'];
+  statuses: ReadonlySet<number>;
+}
+
+interface RoutePlan {
+  cache?: CachePlan;
+  invalidate?: readonly TagSpec<InvalidationContext>[];
+}
+
+const X_CACHE = 'X-Cache';
+const CACHE_STATUS = 'Cache-Status';
+
+/**
+ * Reads `@Cacheable`, `@InvalidateTags` and `@NoCache` and runs the request policy. Bind it per
+ * controller (`@UseInterceptors(ResponseCacheInterceptor)`) or globally (module option
+ * `globalInterceptor: true`); undecorated routes pass straight through.
+ *
+ * Subclass it to change how the verified identity is found: {@link identityOf}.
+ */
+@Injectable()
+export class ResponseCacheInterceptor implements NestInterceptor {
+  private readonly plans = new WeakMap<object, RoutePlan | null>();
+  private readonly status: CacheStatus;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cache: ResponseCacheService,
+    private readonly events: CacheEvents,
+    @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+  ) {
+    this.status = new CacheStatus(options.cacheStatusName);
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const plan = this.planOf(context);
+    if (plan === null) return next.handle();
+    const http = context.switchToHttp();
+    const exchange = httpExchange(http.getRequest(), http.getResponse());
+    const method = exchange.method;
+    if (plan.cache !== undefined && (method === 'GET' || method === 'HEAD' || plan.invalidate === undefined)) {
+      const cachePlan = plan.cache;
+      return defer(() => from(this.serve(context, next, exchange, cachePlan)));
+    }
+    if (plan.invalidate !== undefined) return this.invalidateAfter(context, next, exchange, plan.invalidate);
+    return next.handle();
+  }
+
+  /**
+   * The verified identity that partitions a per-user or per-tenant route; undefined refuses
+   * caching for the request. Override to read it from elsewhere.
+   */
+  protected identityOf(context: ExecutionContext, scope: 'user' | 'tenant'): string | undefined {
+    const resolver = scope === 'user' ? this.options.userIdentity : this.options.tenantIdentity;
+    return resolver(context) ?? undefined;
+  }
+
+  // ---- cacheable routes ----
+
+  private async serve(context: ExecutionContext, next: CallHandler, exchange: HttpExchange, plan: CachePlan): Promise<unknown> {
+    const started = this.events.active ? performance.now() : 0;
+    if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started);
+    const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
+    if (refusal !== undefined) return this.bypass(next, exchange, plan, refusal, started);
+
+    let identity: { scope: 'user' | 'tenant'; id: string } | undefined;
+    if (plan.scope !== 'public') {
+      const id = this.identityOf(context, plan.scope);
+      if (id === undefined) return this.bypass(next, exchange, plan, 'no-identity', started);
+      identity = { scope: plan.scope, id };
+    }
+    const key = this.keyOf(context, exchange, plan, identity);
+    if (key === undefined) return this.bypass(next, exchange, plan, 'invalid-key', started);
+
+    const found = await this.cache.lookup(key);
+    if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
+    const now = this.options.clock.now();
+    if (found !== undefined && found.expiresAt > now) {
+      const ttl = Math.floor((found.expiresAt - now) / 1000);
+      const body = this.represent(exchange, plan, found, 'HIT', this.status.hit(ttl), now);
+      this.report('hit', exchange, key, started);
+      return body;
+    }
+
+    let tags: string[];
+    try {
+      tags = resolveTags(plan.tags, this.requestContext(context, exchange));
+    } catch (error) {
+      if (!(error instanceof TagResolutionError)) throw error;
+      this.cache.storeError('resolveTags', error);
+      return this.bypass(next, exchange, plan, 'tag-error', started);
+    }
+
+    // Set before the handler runs, so that an error response says what happened too.
+    exchange.setHeader(X_CACHE, 'MISS');
+    exchange.setHeader(CACHE_STATUS, this.status.miss);
+    let refused: BypassReason | undefined;
+    const result = await this.cache.fill(key, tags, plan.ttlMs, async () => {
+      const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
+      return { value, entry: refused === undefined ? this.draft(exchange, value, plan) : undefined };
+    });
+    if (result.collapsed) {
+      const body = this.represent(exchange, plan, result.entry, 'MISS', this.status.collapsed);
+      this.report('coalesced', exchange, key, started);
+      return body;
+    }
+    if (refused !== undefined) {
+      exchange.setHeader(X_CACHE, 'BYPASS');
+      exchange.setHeader(CACHE_STATUS, this.status.bypass(refused));
+      this.report('bypass', exchange, key, started, refused);
+      return this.uncached(exchange, plan, result.value);
+    }
+    this.report('miss', exchange, key, started);
+    if (result.entry === undefined) {
+      // Produced, but the fence could not be read (store down): served, not stored.
+      return this.uncached(exchange, plan, result.value);
+    }
+    return this.represent(exchange, plan, result.entry, 'MISS', this.status.stored);
+  }
+
+  private async bypass(next: CallHandler, exchange: HttpExchange, plan: CachePlan, reason: BypassReason, started: number): Promise<unknown> {
+    exchange.setHeader(X_CACHE, 'BYPASS');
+    exchange.setHeader(CACHE_STATUS, this.status.bypass(reason));
+    this.report('bypass', exchange, undefined, started, reason);
+    const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    return this.uncached(exchange, plan, value);
+  }
+
+  /**
+   * Writes the headers of a stored representation and returns what the platform should send:
+   * the stored body as it is, or nothing for a 304 (which carries no content headers).
+   */
+  private represent(exchange: HttpExchange, plan: CachePlan, entry: CacheEntry | DraftEntry, xCache: string, cacheStatus: string, hitAt?: number): string | undefined {
+    this.validators(exchange, plan, entry.etag, entry.storedAt);
+    exchange.setHeader(X_CACHE, xCache);
+    exchange.setHeader(CACHE_STATUS, cacheStatus);
+    if (hitAt !== undefined) exchange.setHeader('Age', String(Math.max(0, Math.floor((hitAt - entry.storedAt) / 1000))));
+    if (this.notModified(exchange, entry.etag, entry.storedAt)) return undefined;
+    const headers = entry.headers;
+    for (const name in headers) exchange.setHeader(name, headers[name]);
+    exchange.setStatus(entry.status);
+    return entry.body;
+  }
+
+  /** A response that is not stored still gets its validators and the 304 rules when it is a 200. */
+  private uncached(exchange: HttpExchange, plan: CachePlan, value: unknown): unknown {
+    if (exchange.status() !== 200) return value;
+    const serialized = serialize(exchange, value);
+    if (serialized === undefined) return value;
+    const etag = exchange.getHeader('etag') ?? weakEtag(serialized.body);
+    const now = this.options.clock.now();
+    this.validators(exchange, plan, etag, now);
+    if (this.notModified(exchange, etag, now)) return undefined;
+    if (exchange.getHeader('content-type') === undefined) exchange.setHeader('Content-Type', serialized.contentType);
+    return serialized.body;
+  }
+
+  private validators(exchange: HttpExchange, plan: CachePlan, etag: string, storedAt: number): void {
+    exchange.setHeader('ETag', etag);
+    exchange.setHeader('Last-Modified', new Date(storedAt).toUTCString());
+    if (plan.cacheControl !== undefined) exchange.setHeader('Cache-Control', plan.cacheControl);
+    if (plan.vary !== undefined) exchange.setHeader('Vary', plan.vary);
+  }
+
+  private notModified(exchange: HttpExchange, etag: string, lastModified: number): boolean {
+    const headers = exchange.headers;
+    const conditional = { method: exchange.method, ifNoneMatch: headers['if-none-match'], ifModifiedSince: headers['if-modified-since'] };
+    if (conditional.ifNoneMatch === undefined && conditional.ifModifiedSince === undefined) return false;
+    if (!isNotModified(conditional, etag, lastModified)) return false;
+    exchange.setStatus(304);
+    return true;
+  }
+
+  private draft(exchange: HttpExchange, value: unknown, plan: CachePlan): DraftEntry | undefined {
+    const serialized = serialize(exchange, value);
+    if (serialized === undefined) return undefined;
+    const headers: Record<string, string> = { 'content-type': serialized.contentType };
+    for (const name of this.options.storedHeaders) {
+      if (name === 'content-type') continue;
+      const header = exchange.getHeader(name);
+      if (header !== undefined) headers[name] = header;
+    }
+    const now = this.options.clock.now();
+    return {
+      status: exchange.status(),
+      headers,
+      body: serialized.body,
+      etag: weakEtag(serialized.body),
+      storedAt: now,
+      expiresAt: now + plan.ttlMs,
+    };
+  }
+
+  private keyOf(context: ExecutionContext, exchange: HttpExchange, plan: CachePlan, identity: { scope: 'user' | 'tenant'; id: string } | undefined): string | undefined {
+    const headers = exchange.headers;
+    const vary = plan.varyBy.length === 0 ? undefined : plan.varyBy.map((name) => [name, headerString(headers[name])] as const);
+    return buildCacheKey(
+      {
+        method: exchange.method,
+        host: this.options.keyIncludesHost ? headerString(headers.host) : undefined,
+        path: exchange.path,
+        query: exchange.query,
+        dropParam: this.options.bypassQueryParam,
+        vary,
+        identity,
+        custom: plan.key === undefined ? undefined : plan.key(this.requestContext(context, exchange)),
+      },
+      this.options.maxKeyLength,
+    );
+  }
+
+  private requestContext(context: ExecutionContext, exchange: HttpExchange): CacheRequestContext {
+    return { context, params: exchange.params, query: exchange.query };
+  }
+
+  private report(type: CacheEventType, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
+    if (!this.events.active) return;
+    this.events.emit({ type, route: exchange.route, key, reason, durationMs: performance.now() - started });
+  }
+
+  // ---- mutations ----
+
+  /** Invalidates after a 2xx result, before the response leaves: an acknowledged write is never followed by old data. */
+  private invalidateAfter(context: ExecutionContext, next: CallHandler, exchange: HttpExchange, specs: readonly TagSpec<InvalidationContext>[]): Observable<unknown> {
+    return next.handle().pipe(
+      mergeMap(async (result: unknown) => {
+        const status = exchange.status();
+        if (status < 200 || status >= 300) return result;
+        try {
+          const tags = resolveTags(specs, { ...this.requestContext(context, exchange), result });
+          await this.cache.invalidateTags(tags);
+        } catch (error) {
+          if (!(error instanceof TagResolutionError)) throw error;
+          this.cache.storeError('resolveTags', error);
+        }
+        return result;
+      }),
+    );
+  }
+
+  // ---- plans ----
+
+  private planOf(context: ExecutionContext): RoutePlan | null {
+    const handler = context.getHandler();
+    let plan = this.plans.get(handler);
+    if (plan === undefined) {
+      plan = this.buildPlan(handler, context.getClass());
+      this.plans.set(handler, plan);
+    }
+    return plan;
+  }
+
+  private buildPlan(handler: object, controller: object): RoutePlan | null {
+    const get = <T>(key: string, target: object): T | undefined => this.reflector.get<T>(key, target as never);
+    const methodOptions = get<CacheableOptions>(CACHEABLE_METADATA, handler);
+    const classOptions = get<CacheableOptions>(CACHEABLE_METADATA, controller);
+    const excluded = get<boolean>(NO_CACHE_METADATA, handler) === true || (methodOptions === undefined && get<boolean>(NO_CACHE_METADATA, controller) === true);
+    const invalidate = get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, handler) ?? get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, controller);
+    const options = excluded || (methodOptions === undefined && classOptions === undefined) ? undefined : { ...classOptions, ...methodOptions };
+    if (options === undefined && invalidate === undefined) return null;
+    return { cache: options === undefined ? undefined : this.cachePlan(options), invalidate };
+  }
+
+  private cachePlan(options: CacheableOptions): CachePlan {
+    const scope = options.scope ?? 'public';
+    const varyBy = (options.varyBy ?? []).map((h) => h.toLowerCase());
+    const vary = [...(scope === 'public' ? [] : ['Authorization']), ...varyBy];
+    return {
+      ttlMs: options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001),
+      tags: options.tags ?? [],
+      varyBy,
+      scope,
+      cacheControl: renderCacheControl(options.cacheControl, scope),
+      vary: vary.length === 0 ? undefined : vary.join(', '),
+      key: options.key,
+      statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
+    };
+  }
+}
+
+function headerString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function serialize(exchange: HttpExchange, value: unknown): { body: string; contentType: string } | undefined {
+  if (!isSerializable(value)) return undefined;
+  if (typeof value === 'string') {
+    return { body: value, contentType: exchange.getHeader('content-type') ?? 'text/plain; charset=utf-8' };
+  }
+  return { body: JSON.stringify(value), contentType: exchange.getHeader('content-type') ?? 'application/json; charset=utf-8' };
+}

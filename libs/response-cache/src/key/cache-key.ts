@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+
+/** What a key is made of. */
+export interface CacheKeyParts {
+  /** Request method; HEAD is keyed as GET so that it is answered from the GET entry. */
+  method: string;
+  /** `Host` header, or undefined to leave the host out. */
+  host?: string;
+  /** The path, without the query string, as received (percent-encoded). */
+  path: string;
+  /** The query as the handler sees it (parsed by the platform). */
+  query: Readonly<Record<string, unknown>>;
+  /** Query parameter to leave out (the bypass switch). */
+  dropParam?: string | false;
+  /** Values of the `varyBy` request headers, by lower-case name (undefined when absent). */
+  vary?: ReadonlyArray<readonly [string, string | undefined]>;
+  /** Per-user / per-tenant partition: the verified identity (hashed before use). */
+  identity?: { scope: 'user' | 'tenant'; id: string };
+  /** Replaces method + host + path + query when a route declares its own `key` function. */
+  custom?: string;
+}
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+const HOST = /^[a-z0-9.\-:[\]_]+$/;
+
+/** Thrown internally when a request has a part that must not become a key (it is then not cached). */
+export class InvalidKeyPartError extends Error {}
+
+export function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+function encode(value: string): string {
+  if (CONTROL.test(value)) throw new InvalidKeyPartError();
+  return encodeURIComponent(value);
+}
+
+/** Decodes each path segment and encodes it again, so `/a%62` and `/ab` share a key. */
+export function normalizePath(path: string): string {
+  let out = '';
+  for (const segment of path.split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw new InvalidKeyPartError();
+    }
+    out += (out === '' && segment === '' ? '' : '/') + encode(decoded);
+  }
+  return out === '' ? '/' : out;
+}
+
+function flatten(prefix: string, value: unknown, pairs: string[][]): void {
+  if (value === undefined || value === null) {
+    pairs.push([prefix, '']);
+  } else if (Array.isArray(value)) {
+    for (const item of value) flatten(prefix, item, pairs);
+  } else if (typeof value === 'object') {
+    for (const name of Object.keys(value as object).sort()) {
+      flatten(`${prefix}[${name}]`, (value as Record<string, unknown>)[name], pairs);
+    }
+  } else {
+    pairs.push([prefix, String(value)]);
+  }
+}
+
+/**
+ * Canonical query string: parameters sorted by name, repeated parameters kept in the order the
+ * handler sees them, nested objects (extended parsers) as `a[b]=…`, everything percent-encoded.
+ */
+export function canonicalQuery(query: Readonly<Record<string, unknown>>, dropParam?: string | false): string {
+  const pairs: string[][] = [];
+  for (const name of Object.keys(query).sort()) {
+    if (name === dropParam) continue;
+    flatten(name, query[name], pairs);
+  }
+  // A stable sort keeps the relative order of repeated names (`?a=2&a=1` is not `?a=1&a=2`).
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs.map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
+}
+
+/**
+ * The one function that builds every HTTP cache key. Returns undefined when a part of the
+ * request cannot safely become a key (control characters, a malformed percent-encoding, an odd
+ * `Host`): such a request is served without the cache, never under a malformed key.
+ *
+ * Shape: `GET example.com/api/users?page=2|v:accept-language=en|u:<sha256>`; keys longer than
+ * `maxKeyLength` become `GET /api/users…#<sha256 of the whole key>`.
+ */
+export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string | undefined {
+  try {
+    let key: string;
+    if (parts.custom !== undefined) {
+      key = `custom:${encode(parts.custom)}`;
+    } else {
+      const method = parts.method.toUpperCase() === 'HEAD' ? 'GET' : parts.method.toUpperCase();
+      const host = parts.host?.toLowerCase() ?? '';
+      if (host !== '' && !HOST.test(host)) return undefined;
+      const query = canonicalQuery(parts.query, parts.dropParam);
+      key = `${method} ${host}${normalizePath(parts.path)}${query === '' ? '' : `?${query}`}`;
+    }
+    for (const [name, value] of parts.vary ?? []) {
+      key += `|v:${name}=${value === undefined ? '' : encode(value.trim())}`;
+    }
+    if (parts.identity !== undefined) {
+      key += `|${parts.identity.scope === 'user' ? 'u' : 't'}:${digest(parts.identity.id).slice(0, 22)}`;
+    }
+    if (key.length > maxKeyLength) {
+      return `${key.slice(0, Math.min(64, maxKeyLength - 45))}#${digest(key)}`;
+    }
+    return key;
+  } catch (error) {
+    if (error instanceof InvalidKeyPartError) return undefined;
+    throw error;
+  }
+}

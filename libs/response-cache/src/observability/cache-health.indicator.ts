@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { CacheStore } from '../store/cache-store';
+
+/**
+ * Terminus indicator of the cache store. A store that does not answer within `timeoutMs` is
+ * reported `degraded`, not `down`: the app keeps serving from its handlers without the cache.
+ */
+@Injectable()
+export class ResponseCacheHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Inject(CacheStore) private readonly store: CacheStore,
+  ) {}
+
+  async check<const Key extends string>(key: Key, timeoutMs = 250) {
+    const session = this.health.check(key);
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.store.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      const stats = await this.store.stats();
+      return session.up({ store: this.store.name, latencyMs: Math.round((performance.now() - started) * 100) / 100, ...stats });
+    } catch (error) {
+      return session.degraded({ store: this.store.name, message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { Inject, Module, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ResponseCacheService } from './engine/response-cache.service';
+import { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
+import { CacheEvents } from './observability/cache-events';
+import { logOperation } from './observability/operation-logger';
+import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+  RESPONSE_CACHE_MODULE_OPTIONS,
+} from './response-cache.module-definition';
+import { ResolvedCacheOptions, ResponseCacheModuleOptions, resolveOptions } from './response-cache.options';
+import { CacheStore } from './store/cache-store';
+
+const providers: Provider[] = [
+  {
+    provide: RESPONSE_CACHE_OPTIONS,
+    useFactory: (options: ResponseCacheModuleOptions) => resolveOptions(options),
+    inject: [RESPONSE_CACHE_MODULE_OPTIONS],
+  },
+  {
+    provide: CacheStore,
+    useFactory: (options: ResolvedCacheOptions) => options.store,
+    inject: [RESPONSE_CACHE_OPTIONS],
+  },
+  CacheEvents,
+  ResponseCacheService,
+  ResponseCacheInterceptor,
+];
+
+/**
+ * The response cache. `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`;
+ * extras: `isGlobal` (export the services everywhere) and `globalInterceptor` (cache every
+ * decorated route of the app without `@UseInterceptors`).
+ */
+@Module({
+  providers,
+  exports: [RESPONSE_CACHE_OPTIONS, CacheStore, CacheEvents, ResponseCacheService, ResponseCacheInterceptor],
+})
+export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnModuleDestroy {
+  private unsubscribe?: () => void;
+
+  constructor(
+    @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    private readonly events: CacheEvents,
+  ) {
+    super();
+  }
+
+  static forRoot(options: typeof OPTIONS_TYPE = {}) {
+    return withGlobalInterceptor(super.forRoot(options), options.globalInterceptor);
+  }
+
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
+    return withGlobalInterceptor(super.forRootAsync(options), options.globalInterceptor);
+  }
+
+  onModuleInit(): void {
+    if (this.options.logOperations) this.unsubscribe = this.events.subscribe((event) => logOperation(event));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+}
+
+function withGlobalInterceptor<T extends { providers?: Provider[] }>(definition: T, global: boolean | undefined): T {
+  if (!global) return definition;
+  return { ...definition, providers: [...(definition.providers ?? []), { provide: APP_INTERCEPTOR, useExisting: ResponseCacheInterceptor }] };
+}

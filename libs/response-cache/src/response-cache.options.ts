@@ -1,0 +1,256 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Clock, systemClock } from './clock';
+import { ResponseCacheConfigError } from './response-cache.errors';
+import { CacheStore } from './store/cache-store';
+import { DEFAULT_MAX_MEMORY_BYTES, MemoryCacheStore } from './store/memory.store';
+
+/**
+ * Who may share a cached response.
+ * - `public`: everyone (the default). Requests with `Authorization` or a cookie are not cached.
+ * - `user`: one entry per verified user; the key holds the hashed identity, the response says
+ *   `Cache-Control: private` and `Vary: Authorization`.
+ * - `tenant`: one entry per verified tenant, likewise.
+ */
+export type CacheScope = 'public' | 'user' | 'tenant';
+
+/** What tag functions and key functions see of the request. */
+export interface CacheRequestContext {
+  /** The Nest execution context (for `switchToHttp().getRequest()` and the like). */
+  readonly context: ExecutionContext;
+  /** Route params, as the handler sees them. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Parsed query, as the handler sees them. */
+  readonly query: Readonly<Record<string, unknown>>;
+}
+
+/** `@InvalidateTags()` functions also see the handler's result. */
+export interface InvalidationContext extends CacheRequestContext {
+  readonly result: unknown;
+}
+
+/**
+ * A tag: a string, where `{name}` is replaced by the route param `name` (`'user:{id}'`), or a
+ * function of the request (and, for invalidation, of the handler's result).
+ */
+export type TagSpec<C = CacheRequestContext> =
+  | string
+  | ((ctx: C) => string | readonly string[] | undefined | null);
+
+/** Client-facing `Cache-Control`, as directives. All durations are in seconds. */
+export interface CacheControlDirectives {
+  /** `max-age=N`: how long browsers and other caches may reuse the response unchecked. */
+  maxAge?: number;
+  /** `s-maxage=N`: the same, for shared caches (CDNs) only. Not allowed on per-user routes. */
+  sMaxAge?: number;
+  /** `no-cache`: caches may store it but must revalidate (cheap with the ETag) before reuse. */
+  noCache?: boolean;
+  /** `must-revalidate`. */
+  mustRevalidate?: boolean;
+  /** `immutable`. */
+  immutable?: boolean;
+  /** `stale-while-revalidate=N` (RFC 5861), for downstream caches. */
+  staleWhileRevalidate?: number;
+  /** `stale-if-error=N` (RFC 5861), for downstream caches. */
+  staleIfError?: number;
+}
+
+/** Options of `@Cacheable()`. Every duration is in seconds. */
+export interface CacheableOptions {
+  /** Server-side freshness in seconds. Default: the module's `ttl` (300). */
+  ttl?: number;
+  /** Tags the entry belongs to, for `@InvalidateTags()` and `invalidateTags()`. Default: none. */
+  tags?: readonly TagSpec[];
+  /** Request headers whose values split the cache (listed in `Vary`). Default: none. */
+  varyBy?: readonly string[];
+  /** Who may share an entry. Default: `public`. */
+  scope?: CacheScope;
+  /**
+   * Client-facing `Cache-Control`: a literal header value, directives, or `false` to leave the
+   * header alone. Default: `no-cache` (public routes) or `private, no-cache` (per-user and
+   * per-tenant routes): clients keep a copy and revalidate it with the ETag, because the
+   * server-side invalidation cannot reach their caches. `private` is always added on per-user
+   * and per-tenant routes.
+   */
+  cacheControl?: string | CacheControlDirectives | false;
+  /**
+   * Replaces the method + host + path + query part of the key. The scope's identity and the
+   * `varyBy` headers are still added, so a custom key can never be shared across users.
+   */
+  key?: (ctx: CacheRequestContext) => string;
+  /** Response statuses that may be stored. Default: the module's `cacheableStatuses` ([200]). */
+  statuses?: readonly number[];
+}
+
+/** Resolves the verified identity of the caller for `scope: 'user'` / `'tenant'`. */
+export type IdentityResolver = (context: ExecutionContext) => string | undefined | null;
+
+/** Options of `ResponseCacheModule.forRoot()`. Every duration is in seconds. */
+export interface ResponseCacheModuleOptions {
+  /**
+   * The store: a {@link CacheStore} instance. Default: a {@link MemoryCacheStore} bounded by
+   * `maxMemoryBytes`.
+   */
+  store?: CacheStore;
+  /** Default server-side TTL in seconds for routes that do not set one. Default 300. */
+  ttl?: number;
+  /** Bound of the default memory store, in bytes of stored entries. Default 100 MiB. */
+  maxMemoryBytes?: number;
+  /** Response statuses that may be stored. Default [200]. */
+  cacheableStatuses?: readonly number[];
+  /** The cache's name in `Cache-Status` (RFC 9211). Default `ResponseCache`. */
+  cacheStatusName?: string;
+  /** Query parameter that skips the cache when `true` (dropped from keys). `false` disables. Default `nocache`. */
+  bypassQueryParam?: string | false;
+  /** Include the `Host` header in keys. Default true. */
+  keyIncludesHost?: boolean;
+  /** Keys longer than this many characters are replaced by a SHA-256 digest. Default 256. */
+  maxKeyLength?: number;
+  /** Verified user identity for `scope: 'user'`. Default: `request.user.id ?? .sub ?? .username`. */
+  userIdentity?: IdentityResolver;
+  /** Verified tenant identity for `scope: 'tenant'`. Default: `request.user.tenantId ?? request.tenantId`. */
+  tenantIdentity?: IdentityResolver;
+  /** Response headers kept in stored entries (besides the cache's own). Default below. */
+  storedHeaders?: readonly string[];
+  /** Log every hit, miss, bypass and invalidation as one JSON line. Default false. */
+  logOperations?: boolean;
+  /** Source of time (inject a fake one in tests). Default: the system clock. */
+  clock?: Clock;
+  /** Switch the cache off (every route answers BYPASS, detail `disabled`). Default true. */
+  enabled?: boolean;
+}
+
+/** Extras of the module definition (not part of the options object the services see). */
+export interface ResponseCacheModuleExtras {
+  /** Register the module globally. Default false. */
+  isGlobal?: boolean;
+  /** Register `ResponseCacheInterceptor` as a global interceptor (`APP_INTERCEPTOR`). Default false. */
+  globalInterceptor?: boolean;
+}
+
+export const DEFAULT_STORED_HEADERS: readonly string[] = [
+  'content-type',
+  'content-language',
+  'content-location',
+  'link',
+  'x-total-count',
+];
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedCacheOptions {
+  store: CacheStore;
+  ttlMs: number;
+  cacheableStatuses: ReadonlySet<number>;
+  cacheStatusName: string;
+  bypassQueryParam: string | false;
+  keyIncludesHost: boolean;
+  maxKeyLength: number;
+  userIdentity: IdentityResolver;
+  tenantIdentity: IdentityResolver;
+  storedHeaders: readonly string[];
+  logOperations: boolean;
+  clock: Clock;
+  enabled: boolean;
+}
+
+interface RequestWithIdentity {
+  user?: { id?: unknown; sub?: unknown; username?: unknown; tenantId?: unknown };
+  tenantId?: unknown;
+}
+
+function asIdentity(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+export const defaultUserIdentity: IdentityResolver = (context) => {
+  const user = context.switchToHttp().getRequest<RequestWithIdentity>().user;
+  return asIdentity(user?.id) ?? asIdentity(user?.sub) ?? asIdentity(user?.username);
+};
+
+export const defaultTenantIdentity: IdentityResolver = (context) => {
+  const request = context.switchToHttp().getRequest<RequestWithIdentity>();
+  return asIdentity(request.user?.tenantId) ?? asIdentity(request.tenantId);
+};
+
+/** Seconds → ms, refusing anything that is not a finite number ≥ `min`. */
+export function seconds(option: string, value: unknown, min = 0): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ResponseCacheConfigError(
+      option,
+      `expected a number of seconds ≥ ${min}, got ${JSON.stringify(value)}`,
+      'TTLs and windows are in seconds, e.g. { ttl: 60 } for one minute.',
+    );
+  }
+  return Math.round(value * 1000);
+}
+
+export function validateStatuses(option: string, value: unknown): ReadonlySet<number> {
+  if (
+    !Array.isArray(value) ||
+    value.some((s) => !Number.isInteger(s) || (s as number) < 200 || (s as number) > 599)
+  ) {
+    throw new ResponseCacheConfigError(
+      option,
+      `expected an array of HTTP status codes (200–599), got ${JSON.stringify(value)}`,
+      'Use e.g. [200, 203, 404].',
+    );
+  }
+  return new Set(value as number[]);
+}
+
+function requireFunction(option: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new ResponseCacheConfigError(option, `expected a function, got ${typeof value}`, 'Pass (context) => string | undefined.');
+  }
+}
+
+/** Validates user options and fills in the defaults; throws a {@link ResponseCacheConfigError}. */
+export function resolveOptions(options: ResponseCacheModuleOptions = {}): ResolvedCacheOptions {
+  const clock = options.clock ?? systemClock;
+  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  if (!Number.isInteger(maxMemoryBytes) || maxMemoryBytes < 1024) {
+    throw new ResponseCacheConfigError(
+      'maxMemoryBytes',
+      `expected a whole number of bytes ≥ 1024, got ${JSON.stringify(options.maxMemoryBytes)}`,
+      'In the demo, set CACHE_MAX_MEMORY_MB to a positive number of megabytes.',
+    );
+  }
+  const store = options.store ?? new MemoryCacheStore({ maxSizeBytes: maxMemoryBytes, clock });
+  if (typeof store.get !== 'function' || typeof store.set !== 'function') {
+    throw new ResponseCacheConfigError('store', 'not a CacheStore', 'Pass an instance of MemoryCacheStore or another CacheStore implementation.');
+  }
+  const name = options.cacheStatusName ?? 'ResponseCache';
+  if (!/^[A-Za-z*][A-Za-z0-9_\-.:/*%]*$/.test(name)) {
+    throw new ResponseCacheConfigError('cacheStatusName', `"${name}" is not an RFC 8941 token`, 'Use letters, digits and - _ . : / only, starting with a letter.');
+  }
+  const bypass = options.bypassQueryParam ?? 'nocache';
+  if (bypass !== false && (typeof bypass !== 'string' || bypass === '')) {
+    throw new ResponseCacheConfigError('bypassQueryParam', 'expected a non-empty string or false', 'Use e.g. "nocache".');
+  }
+  const maxKeyLength = options.maxKeyLength ?? 256;
+  if (!Number.isInteger(maxKeyLength) || maxKeyLength < 64) {
+    throw new ResponseCacheConfigError('maxKeyLength', `expected a whole number ≥ 64, got ${JSON.stringify(maxKeyLength)}`, 'Use e.g. 256.');
+  }
+  requireFunction('userIdentity', options.userIdentity);
+  requireFunction('tenantIdentity', options.tenantIdentity);
+  const storedHeaders = options.storedHeaders ?? DEFAULT_STORED_HEADERS;
+  if (!Array.isArray(storedHeaders) || storedHeaders.some((h) => typeof h !== 'string')) {
+    throw new ResponseCacheConfigError('storedHeaders', 'expected an array of header names', 'Use e.g. ["content-type"].');
+  }
+  return {
+    store,
+    ttlMs: seconds('ttl', options.ttl ?? 300, 0.001),
+    cacheableStatuses: validateStatuses('cacheableStatuses', options.cacheableStatuses ?? [200]),
+    cacheStatusName: name,
+    bypassQueryParam: bypass,
+    keyIncludesHost: options.keyIncludesHost ?? true,
+    maxKeyLength,
+    userIdentity: options.userIdentity ?? defaultUserIdentity,
+    tenantIdentity: options.tenantIdentity ?? defaultTenantIdentity,
+    storedHeaders: storedHeaders.map((h) => h.toLowerCase()),
+    logOperations: options.logOperations ?? false,
+    clock,
+    enabled: options.enabled ?? true,
+  };
+}
