@@ -16,11 +16,12 @@ export async function createDemoApp(options: CreateDemoAppOptions = {}): Promise
   const env = options.env ?? process.env;
   const adapter = options.adapter ?? loadDemoConfig(env).httpAdapter;
   const module = DemoModule.forRoot({ env, clock: options.clock });
-  const logger = options.logger === false ? false : undefined;
+  // Startup errors are thrown (and printed by main), not turned into process.exit.
+  const settings = { logger: options.logger === false ? (false as const) : undefined, abortOnError: false };
   const app =
     adapter === 'fastify'
-      ? await NestFactory.create(module, new FastifyAdapter(), { logger })
-      : await NestFactory.create(module, { logger });
+      ? await NestFactory.create(module, new FastifyAdapter(), settings)
+      : await NestFactory.create(module, settings);
   app.enableShutdownHooks();
   return app;
 }

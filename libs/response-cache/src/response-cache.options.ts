@@ -38,6 +38,11 @@ export type TagSpec<C = CacheRequestContext> =
 
 /** Client-facing `Cache-Control`, as directives. All durations are in seconds. */
 export interface CacheControlDirectives {
+  /**
+   * `public`: shared caches may store it even for requests with `Authorization`. Only for
+   * content that is the same for everyone. Ignored on per-user and per-tenant routes.
+   */
+  public?: boolean;
   /** `max-age=N`: how long browsers and other caches may reuse the response unchecked. */
   maxAge?: number;
   /** `s-maxage=N`: the same, for shared caches (CDNs) only. Not allowed on per-user routes. */
@@ -66,8 +71,8 @@ export interface CacheableOptions {
   scope?: CacheScope;
   /**
    * Client-facing `Cache-Control`: a literal header value, directives, or `false` to leave the
-   * header alone. Default: `no-cache` (public routes) or `private, no-cache` (per-user and
-   * per-tenant routes): clients keep a copy and revalidate it with the ETag, because the
+   * header alone. Default: `no-cache, max-age=0` (public routes) or `private, no-cache, max-age=0`
+   * (per-user and per-tenant routes): clients keep a copy and revalidate it with the ETag, because the
    * server-side invalidation cannot reach their caches. `private` is always added on per-user
    * and per-tenant routes.
    */

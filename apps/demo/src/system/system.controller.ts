@@ -15,7 +15,7 @@ export class SystemController {
   ) {}
 
   @Get('api/version')
-  @Cacheable({ ttl: 3600, tags: ['version'], cacheControl: { maxAge: 3600 } })
+  @Cacheable({ ttl: 3600, tags: ['version'], cacheControl: { public: true, maxAge: 3600 } })
   version() {
     return VERSION;
   }

@@ -1,6 +1,12 @@
 import type { CacheControlDirectives, CacheScope } from '../response-cache.options';
 
 /**
+ * Store, but revalidate before every reuse. `max-age=0` says the same as `no-cache` and makes
+ * the freshness explicit, which some caches (undici's) need to keep the copy after a 304.
+ */
+const DEFAULT_DIRECTIVES: CacheControlDirectives = { noCache: true, maxAge: 0 };
+
+/**
  * The client-facing `Cache-Control` of a route, computed once per route. Per-user and
  * per-tenant routes always get `private`; `undefined` leaves the header alone.
  */
@@ -13,10 +19,10 @@ export function renderCacheControl(
   if (typeof option === 'string') {
     return isPrivate && !/\bprivate\b/i.test(option) ? `private, ${option}` : option;
   }
-  const d = option ?? { noCache: true };
+  const d = option ?? DEFAULT_DIRECTIVES;
   const parts: string[] = [];
   if (isPrivate) parts.push('private');
-  else if (d.maxAge !== undefined || d.sMaxAge !== undefined) parts.push('public');
+  else if (d.public) parts.push('public');
   if (d.noCache) parts.push('no-cache');
   if (d.maxAge !== undefined) parts.push(`max-age=${Math.floor(d.maxAge)}`);
   if (d.sMaxAge !== undefined && !isPrivate) parts.push(`s-maxage=${Math.floor(d.sMaxAge)}`);

@@ -1,0 +1,65 @@
+import { INestApplication } from '@nestjs/common';
+import { request as httpRequest } from 'node:http';
+import { ManualClock } from '../../libs/response-cache/src';
+import { createDemoApp } from '../../apps/demo/src/create-demo-app';
+import { DemoDatabase } from '../../apps/demo/src/data/demo-database';
+import { DemoMetrics } from '../../apps/demo/src/system/demo-metrics';
+
+export type Adapter = 'express' | 'fastify';
+export const ADAPTERS: Adapter[] = ['express', 'fastify'];
+
+export interface RunningDemo {
+  app: INestApplication;
+  url: string;
+  clock: ManualClock;
+  db: DemoDatabase;
+  /** Status codes of every response the server wrote, in order. */
+  statuses: number[];
+  close(): Promise<void>;
+}
+
+/** Boots the demo on a free port with a fake clock and no simulated latency (unless asked). */
+export async function startDemo(adapter: Adapter, env: Record<string, string> = {}): Promise<RunningDemo> {
+  const clock = new ManualClock();
+  const app = await createDemoApp({ adapter, clock, logger: false, env: { DEMO_DB_LATENCY_MS: '0', ...env } });
+  await app.listen(0, '127.0.0.1');
+  const statuses: number[] = [];
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.on('request', (_req, res) => res.on('finish', () => statuses.push(res.statusCode)));
+  const address = server.address() as import('node:net').AddressInfo;
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}`,
+    clock,
+    db: app.get(DemoDatabase),
+    statuses,
+    close: () => app.close(),
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A request that fetch() will not send (a GET with a body, raw control characters). */
+export function rawRequest(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
+    const req = httpRequest(`${url}${options.path}`, { method: options.method ?? 'GET', headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Count of demo data-layer calls so far (from the app's own Prometheus registry). */
+export async function dbQueries(demo: RunningDemo): Promise<number> {
+  const metric = await demo.app.get(DemoMetrics).dbQueries.get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
+}
