@@ -1,0 +1,168 @@
+import { ADAPTERS, RunningDemo, dbQueries, startDemo } from './support/demo-app';
+
+describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) => {
+  let demo: RunningDemo;
+  const call = async (method: string, path: string, body?: unknown, user?: string) => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (user !== undefined) headers.authorization = `Bearer ${user}`;
+    const res = await fetch(`${demo.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, xCache: res.headers.get('x-cache'), headers: res.headers, json: text === '' ? undefined : JSON.parse(text) };
+  };
+  /** GETs twice; the second must be a HIT with the same body. Returns that body. */
+  const warm = async (path: string, user?: string) => {
+    await call('GET', path, undefined, user);
+    const hit = await call('GET', path, undefined, user);
+    expect(hit.xCache).toBe('HIT');
+    return hit.json;
+  };
+
+  beforeEach(async () => {
+    demo = await startDemo(adapter);
+  });
+  afterEach(async () => {
+    await demo.close();
+  });
+
+  describe('users', () => {
+    it('POST invalidates the list', async () => {
+      await warm('/api/users');
+      const created = await call('POST', '/api/users', { name: 'Edsger Dijkstra', email: 'ewd@example.com' });
+      expect(created.status).toBe(201);
+      const list = await call('GET', '/api/users');
+      expect(list.xCache).toBe('MISS');
+      expect(list.json.users).toContainEqual(created.json.user);
+    });
+
+    it('PUT invalidates the list and the item', async () => {
+      await warm('/api/users');
+      await warm('/api/users/2');
+      await warm('/api/posts/3');
+      const updated = await call('PUT', '/api/users/2', { email: 'turing@example.com' });
+      expect(updated.status).toBe(200);
+      const item = await call('GET', '/api/users/2');
+      expect([item.xCache, item.json.user.email]).toEqual(['MISS', 'turing@example.com']);
+      expect((await call('GET', '/api/users')).xCache).toBe('MISS');
+      expect((await call('GET', '/api/posts/3')).xCache).toBe('HIT'); // other tags are untouched
+    });
+
+    it('DELETE invalidates the list and the item', async () => {
+      await warm('/api/users/1');
+      await warm('/api/users');
+      expect((await call('DELETE', '/api/users/1')).status).toBe(204);
+      expect((await call('GET', '/api/users/1')).status).toBe(404);
+      expect((await call('GET', '/api/users')).json.users.map((u: { id: number }) => u.id)).not.toContain(1);
+    });
+
+    it('a failed mutation (400, 404) invalidates nothing', async () => {
+      await warm('/api/users');
+      expect((await call('POST', '/api/users', { name: 'No Email' })).status).toBe(400);
+      expect((await call('PUT', '/api/users/999', { name: 'Ghost' })).status).toBe(404);
+      expect((await call('GET', '/api/users')).xCache).toBe('HIT');
+    });
+
+    it('invalid bodies and ids get 400 with a message', async () => {
+      const bad = await call('POST', '/api/users', { name: 'X', email: 'not-an-email' });
+      expect(bad.status).toBe(400);
+      expect(bad.json.message).toMatch(/email/);
+      expect((await call('GET', '/api/users/abc')).status).toBe(400);
+      expect((await call('PUT', '/api/users/1', [1, 2])).status).toBe(400);
+    });
+  });
+
+  describe('posts', () => {
+    it('POST, PUT and DELETE invalidate posts and post:{id}', async () => {
+      await warm('/api/posts?page=1&limit=5');
+      await warm('/api/posts/1');
+      const created = await call('POST', '/api/posts', { title: 'New', body: 'Text', authorId: 1 });
+      expect(created.status).toBe(201);
+      const list = await call('GET', '/api/posts?page=1&limit=5');
+      expect([list.xCache, list.json.total]).toEqual(['MISS', 31]);
+      expect((await call('GET', '/api/posts/1')).xCache).toBe('MISS'); // the posts tag covers items too
+
+      await warm('/api/posts/1');
+      await call('PUT', '/api/posts/1', { title: 'Edited' });
+      const edited = await call('GET', '/api/posts/1');
+      expect([edited.xCache, edited.json.post.title]).toEqual(['MISS', 'Edited']);
+
+      await warm('/api/posts/1');
+      await call('DELETE', '/api/posts/1');
+      expect((await call('GET', '/api/posts/1')).status).toBe(404);
+    });
+
+    it('validates paging and bodies', async () => {
+      expect((await call('GET', '/api/posts?limit=1000')).status).toBe(400);
+      expect((await call('GET', '/api/posts?page=0')).status).toBe(400);
+      expect((await call('POST', '/api/posts', { title: 'T', body: 'B', authorId: 999 })).status).toBe(400);
+      const page = await call('GET', '/api/posts?page=2&limit=5&authorId=1');
+      expect(page.json).toMatchObject({ page: 2, limit: 5, total: 10 });
+      expect(page.json.posts.every((p: { authorId: number }) => p.authorId === 1)).toBe(true);
+    });
+  });
+
+  describe('jobs, cached per user', () => {
+    it('needs a bearer token', async () => {
+      expect((await call('GET', '/api/jobs')).status).toBe(401);
+      expect((await call('GET', '/api/jobs', undefined, 'not a valid user!')).status).toBe(401);
+    });
+
+    it('alice never sees bob\'s jobs, from the cache or otherwise', async () => {
+      const alice = await warm('/api/jobs', 'alice');
+      const bobMiss = await call('GET', '/api/jobs', undefined, 'bob');
+      expect(bobMiss.xCache).toBe('MISS');
+      const bob = await warm('/api/jobs', 'bob');
+      expect(alice.jobs.every((j: { owner: string }) => j.owner === 'alice')).toBe(true);
+      expect(bob.jobs.every((j: { owner: string }) => j.owner === 'bob')).toBe(true);
+      expect(alice.jobs).toHaveLength(2);
+      expect(bob.jobs).toHaveLength(1);
+
+      // bob's job, cached for bob, is a 404 for alice.
+      const bobsJob = bob.jobs[0].id as number;
+      await warm(`/api/jobs/${bobsJob}`, 'bob');
+      const stolen = await call('GET', `/api/jobs/${bobsJob}`, undefined, 'alice');
+      expect(stolen.status).toBe(404);
+      expect(JSON.stringify(stolen.json)).not.toContain('import');
+    });
+
+    it('per-user responses say private and vary on Authorization', async () => {
+      const res = await call('GET', '/api/jobs', undefined, 'alice');
+      expect(res.headers.get('cache-control')).toBe('private, no-cache, max-age=0');
+      expect(res.headers.get('vary')).toBe('Authorization');
+    });
+
+    it('POST invalidates only the caller\'s list; PATCH the job and the owner\'s list', async () => {
+      await warm('/api/jobs', 'alice');
+      await warm('/api/jobs', 'bob');
+      const created = await call('POST', '/api/jobs', { name: 'nightly' }, 'alice');
+      expect(created.status).toBe(201);
+      const aliceList = await call('GET', '/api/jobs', undefined, 'alice');
+      expect(aliceList.xCache).toBe('MISS');
+      expect(aliceList.json.jobs).toHaveLength(3);
+      expect((await call('GET', '/api/jobs', undefined, 'bob')).xCache).toBe('HIT');
+
+      const id = created.json.job.id as number;
+      await warm(`/api/jobs/${id}`, 'alice');
+      await warm('/api/jobs', 'alice');
+      const patched = await call('PATCH', `/api/jobs/${id}/status`, { status: 'running' }, 'alice');
+      expect(patched.status).toBe(200);
+      const job = await call('GET', `/api/jobs/${id}`, undefined, 'alice');
+      expect([job.xCache, job.json.job.status]).toEqual(['MISS', 'running']);
+      expect((await call('GET', '/api/jobs', undefined, 'alice')).xCache).toBe('MISS');
+    });
+
+    it('bob cannot change alice\'s job, and a bad status is a 400', async () => {
+      expect((await call('PATCH', '/api/jobs/1/status', { status: 'done' }, 'bob')).status).toBe(404);
+      expect((await call('PATCH', '/api/jobs/1/status', { status: 'exploded' }, 'alice')).status).toBe(400);
+    });
+  });
+
+  it('each mutation reaches the data layer once, and the next read once more', async () => {
+    await warm('/api/users/1');
+    const before = await dbQueries(demo);
+    await call('PUT', '/api/users/1', { name: 'A' });
+    await call('GET', '/api/users/1');
+    await call('GET', '/api/users/1');
+    expect(await dbQueries(demo)).toBe(before + 2);
+  });
+});
