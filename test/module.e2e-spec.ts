@@ -1,0 +1,190 @@
+import { Controller, Get, Header, HttpCode, INestApplication, Module, Res, StreamableFile } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Readable } from 'node:stream';
+import { Cacheable, ManualClock, NoCache, ResponseCacheConfigError, ResponseCacheModule } from '../libs/response-cache/src';
+import { loadDemoConfig } from '../apps/demo/src/demo.config';
+import { ADAPTERS, Adapter } from './support/demo-app';
+
+let calls = 0;
+
+@Controller('plain')
+class PlainController {
+  @Get()
+  plain() {
+    calls++;
+    return { plain: true };
+  }
+}
+
+@Controller('cached')
+@Cacheable({ ttl: 60, tags: ['cached'] })
+class CachedController {
+  @Get('json')
+  json() {
+    calls++;
+    return { n: calls };
+  }
+
+  @Get('text')
+  text() {
+    calls++;
+    return `text ${calls}`;
+  }
+
+  @Get('excluded')
+  @NoCache()
+  excluded() {
+    calls++;
+    return { n: calls };
+  }
+
+  @Get('lang')
+  @Cacheable({ varyBy: ['Accept-Language'] })
+  lang() {
+    calls++;
+    return { n: calls };
+  }
+
+  @Get('cookie')
+  @Header('Set-Cookie', 'sid=1')
+  cookie() {
+    calls++;
+    return { n: calls };
+  }
+
+  @Get('private')
+  @Header('Cache-Control', 'private')
+  privateOne() {
+    calls++;
+    return { n: calls };
+  }
+
+  @Get('vary-star')
+  @Header('Vary', '*')
+  varyStar() {
+    calls++;
+    return { n: calls };
+  }
+
+  @Get('created')
+  @HttpCode(201)
+  created() {
+    calls++;
+    return { n: calls };
+  }
+
+  @Get('stream')
+  stream() {
+    calls++;
+    return new StreamableFile(Readable.from([Buffer.from('bytes')]));
+  }
+
+  @Get('raw')
+  raw(@Res({ passthrough: true }) _res: unknown) {
+    calls++;
+    return { n: calls };
+  }
+}
+
+@Module({
+  imports: [ResponseCacheModule.forRoot({ globalInterceptor: true, clock: new ManualClock() })],
+  controllers: [PlainController, CachedController],
+})
+class TestModule {}
+
+async function boot(adapter: Adapter): Promise<{ app: INestApplication; url: string }> {
+  const app = adapter === 'fastify' ? await NestFactory.create(TestModule, new FastifyAdapter(), { logger: false }) : await NestFactory.create(TestModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+}
+
+describe.each(ADAPTERS)('ResponseCacheModule as a global interceptor on %s', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${url}${path}`, { headers });
+  const twice = async (path: string, headers: Record<string, string> = {}) => {
+    const first = await get(path, headers);
+    const second = await get(path, headers);
+    return { first, second, firstBody: await first.text(), secondBody: await second.text() };
+  };
+
+  beforeAll(async () => {
+    ({ app, url } = await boot(adapter));
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('leaves undecorated routes alone', async () => {
+    const res = await get('/plain');
+    expect(res.headers.get('x-cache')).toBeNull();
+    expect(res.headers.get('cache-status')).toBeNull();
+    expect(await res.json()).toEqual({ plain: true });
+  });
+
+  it('caches every GET of a class-level @Cacheable controller', async () => {
+    const { second, firstBody, secondBody } = await twice('/cached/json');
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(secondBody).toBe(firstBody);
+  });
+
+  it('caches strings as text', async () => {
+    const { second, firstBody, secondBody } = await twice('/cached/text');
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(second.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(secondBody).toBe(firstBody);
+  });
+
+  it('@NoCache excludes a handler', async () => {
+    const { second, firstBody, secondBody } = await twice('/cached/excluded');
+    expect(second.headers.get('x-cache')).toBeNull();
+    expect(secondBody).not.toBe(firstBody);
+  });
+
+  it('varyBy splits the cache and says Vary', async () => {
+    const en = await twice('/cached/lang', { 'accept-language': 'en' });
+    const fr = await get('/cached/lang', { 'accept-language': 'fr' });
+    expect(en.second.headers.get('x-cache')).toBe('HIT');
+    expect(en.second.headers.get('vary')).toBe('accept-language');
+    expect(fr.headers.get('x-cache')).toBe('MISS');
+    expect(await fr.text()).not.toBe(en.firstBody);
+  });
+
+  it.each([
+    ['/cached/cookie', 'set-cookie'],
+    ['/cached/private', 'response-cache-control'],
+    ['/cached/vary-star', 'vary-star'],
+    ['/cached/created', 'status'],
+    ['/cached/stream', 'unsupported-body'],
+  ])('does not store %s (%s)', async (path, reason) => {
+    const { first, second, secondBody } = await twice(path);
+    expect(first.headers.get('x-cache')).toBe('BYPASS');
+    expect(second.headers.get('x-cache')).toBe('BYPASS');
+    expect(second.headers.get('cache-status')).toBe(`ResponseCache; fwd=bypass; detail=${reason}`);
+    if (path === '/cached/stream') expect(secondBody).toBe('bytes');
+  });
+
+  it('caches handlers that use @Res({ passthrough: true })', async () => {
+    const { second, firstBody, secondBody } = await twice('/cached/raw');
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(secondBody).toBe(firstBody);
+  });
+});
+
+describe('startup validation', () => {
+  it('a bad module option fails at startup with a message naming the option and the fix', async () => {
+    @Module({ imports: [ResponseCacheModule.forRoot({ ttl: -5 })] })
+    class BadModule {}
+    const attempt = NestFactory.create(BadModule, { logger: false, abortOnError: false });
+    await expect(attempt).rejects.toThrow(ResponseCacheConfigError);
+    await expect(NestFactory.create(BadModule, { logger: false, abortOnError: false })).rejects.toThrow(/"ttl".*seconds/);
+  });
+
+  it('a bad demo variable names the variable and the expected value', () => {
+    expect(() => loadDemoConfig({ CACHE_TTL_SECONDS: 'soon' })).toThrow(/CACHE_TTL_SECONDS="soon" is invalid: expected a number/);
+    expect(() => loadDemoConfig({ HTTP_ADAPTER: 'koa' })).toThrow(/express or fastify/);
+    expect(() => loadDemoConfig({ CACHE_OP_TIMEOUT_MS: '1000' })).toThrow(/CACHE_OP_TIMEOUT_MS/);
+    expect(loadDemoConfig({})).toMatchObject({ port: 3000, httpAdapter: 'express', cacheStore: 'memory', cacheTtlSeconds: 300, cacheKeyPrefix: 'rc:', cacheMaxMemoryMb: 100, dbLatencyMs: 25 });
+  });
+});
