@@ -244,7 +244,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     const now = this.options.clock.now();
     return {
       status: 200,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
+      headers: { 'content-type': 'application/json; charset=utf-8', 'last-modified': new Date(now).toUTCString() },
       body,
       etag: weakEtag(body),
       storedAt: now,

@@ -171,13 +171,13 @@ export class ResponseCacheInterceptor implements NestInterceptor {
    * the stored body as it is, or nothing for a 304 (which carries no content headers).
    */
   private represent(exchange: HttpExchange, plan: CachePlan, entry: CacheEntry | DraftEntry, xCache: string, cacheStatus: string, hitAt?: number): string | undefined {
-    this.validators(exchange, plan, entry.etag, entry.storedAt);
+    this.validators(exchange, plan, entry.etag, entry.headers['last-modified']);
     exchange.setHeader(X_CACHE, xCache);
     exchange.setHeader(CACHE_STATUS, cacheStatus);
     if (hitAt !== undefined) exchange.setHeader('Age', String(Math.max(0, Math.floor((hitAt - entry.storedAt) / 1000))));
     if (this.notModified(exchange, entry.etag, entry.storedAt)) return undefined;
     const headers = entry.headers;
-    for (const name in headers) exchange.setHeader(name, headers[name]);
+    for (const name in headers) if (name !== 'last-modified') exchange.setHeader(name, headers[name]);
     exchange.setStatus(entry.status);
     return entry.body;
   }
@@ -189,15 +189,15 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     if (serialized === undefined) return value;
     const etag = exchange.getHeader('etag') ?? weakEtag(serialized.body);
     const now = this.options.clock.now();
-    this.validators(exchange, plan, etag, now);
+    this.validators(exchange, plan, etag, httpDate(now));
     if (this.notModified(exchange, etag, now)) return undefined;
     if (exchange.getHeader('content-type') === undefined) exchange.setHeader('Content-Type', serialized.contentType);
     return serialized.body;
   }
 
-  private validators(exchange: HttpExchange, plan: CachePlan, etag: string, storedAt: number): void {
+  private validators(exchange: HttpExchange, plan: CachePlan, etag: string, lastModified: string): void {
     exchange.setHeader('ETag', etag);
-    exchange.setHeader('Last-Modified', new Date(storedAt).toUTCString());
+    exchange.setHeader('Last-Modified', lastModified);
     if (plan.cacheControl !== undefined) exchange.setHeader('Cache-Control', plan.cacheControl);
     if (plan.vary !== undefined) exchange.setHeader('Vary', plan.vary);
   }
@@ -214,13 +214,14 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   private draft(exchange: HttpExchange, value: unknown, plan: CachePlan): DraftEntry | undefined {
     const serialized = serialize(exchange, value);
     if (serialized === undefined) return undefined;
-    const headers: Record<string, string> = { 'content-type': serialized.contentType };
+    const now = this.options.clock.now();
+    // Last-Modified is formatted once, here, rather than on every hit.
+    const headers: Record<string, string> = { 'content-type': serialized.contentType, 'last-modified': httpDate(now) };
     for (const name of this.options.storedHeaders) {
-      if (name === 'content-type') continue;
+      if (name === 'content-type' || name === 'last-modified') continue;
       const header = exchange.getHeader(name);
       if (header !== undefined) headers[name] = header;
     }
-    const now = this.options.clock.now();
     return {
       status: exchange.status(),
       headers,
@@ -316,6 +317,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
     };
   }
+}
+
+function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
 }
 
 function headerString(value: string | string[] | undefined): string | undefined {

@@ -35,8 +35,12 @@ function encode(value: string): string {
   return encodeURIComponent(value);
 }
 
+/** Characters that encodeURIComponent leaves alone, plus `/`: such a path is already canonical. */
+const CANONICAL_PATH = /^[A-Za-z0-9\-_.!~*'()/]*$/;
+
 /** Decodes each path segment and encodes it again, so `/a%62` and `/ab` share a key. */
 export function normalizePath(path: string): string {
+  if (CANONICAL_PATH.test(path)) return path === '' ? '/' : path;
   let out = '';
   for (const segment of path.split('/')) {
     let decoded: string;

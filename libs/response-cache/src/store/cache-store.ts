@@ -7,7 +7,7 @@ import { Inject } from '@nestjs/common';
 export interface CacheEntry {
   /** HTTP status of the stored response. */
   status: number;
-  /** Allow-listed response headers (lower-case names). */
+  /** Allow-listed response headers (lower-case names), with `last-modified` formatted once. */
   headers: Record<string, string>;
   /** The serialized body, exactly as sent to clients. */
   body: string;

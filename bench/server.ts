@@ -1,0 +1,102 @@
+/**
+ * One benchmark server per process (so that the load generator never shares its event loop):
+ * `node dist/bench/server.js <scenario> <express|fastify>`; prints `PORT <n>` when listening.
+ */
+import 'reflect-metadata';
+import { CacheInterceptor, CacheModule } from '@nestjs/cache-manager';
+import { CallHandler, Controller, ExecutionContext, Get, Injectable, Module, NestInterceptor, Query, UseInterceptors } from '@nestjs/common';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { Observable } from 'rxjs';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Cacheable, ResponseCacheModule } from '../libs/response-cache/src';
+
+/** A constant JSON body of about 1.5 KB. */
+export const PAYLOAD = {
+  items: Array.from({ length: 12 }, (_, i) => ({ id: i + 1, name: `Item number ${i + 1}`, tags: ['alpha', 'beta'], price: 10.5 + i, inStock: i % 2 === 0, description: 'A fixed description.' })),
+};
+
+let slowRuns = 0;
+
+@Controller()
+class BareController {
+  @Get('bare')
+  bare() {
+    return PAYLOAD;
+  }
+}
+
+@Controller()
+class OursController {
+  @Get('cached')
+  @Cacheable({ ttl: 3600 })
+  cached() {
+    return PAYLOAD;
+  }
+
+  @Get('undecorated')
+  undecorated() {
+    return PAYLOAD;
+  }
+
+  @Get('slow')
+  @Cacheable({ ttl: 3600 })
+  async slow(@Query('k') _k: string) {
+    slowRuns++;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return PAYLOAD;
+  }
+
+  @Get('slow-runs')
+  runs() {
+    return { runs: slowRuns };
+  }
+}
+
+@Controller()
+class CacheManagerController {
+  @Get('cache-manager')
+  @UseInterceptors(CacheInterceptor)
+  cached() {
+    return PAYLOAD;
+  }
+}
+
+/** The floor: what any global interceptor costs in Nest, doing nothing at all. */
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+@Module({ controllers: [BareController] })
+class BareModule {}
+
+@Module({ controllers: [BareController], providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] })
+class NoopModule {}
+
+@Module({ imports: [ResponseCacheModule.forRoot({ globalInterceptor: true })], controllers: [OursController] })
+class OursModule {}
+
+@Module({ imports: [CacheModule.register({ ttl: 3_600_000 })], controllers: [CacheManagerController] })
+class CacheManagerModule {}
+
+const modules = { bare: BareModule, noop: NoopModule, ours: OursModule, 'cache-manager': CacheManagerModule } as const;
+
+async function main(): Promise<void> {
+  const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules, 'express' | 'fastify'];
+  const module = modules[scenario];
+  const app = adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), { logger: false }) : await NestFactory.create(module, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  process.stdout.write(`PORT ${address.port}\n`);
+  // The runner asks for CPU time over IPC, to report server CPU per request.
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.(process.cpuUsage());
+  });
+  const shutdown = () => void app.close().then(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+void main();
