@@ -8,7 +8,7 @@ import { CallHandler, Controller, ExecutionContext, Get, Injectable, Module, Nes
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Cacheable, ResponseCacheModule } from '../libs/response-cache/src';
+import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from '../libs/response-cache/src';
 
 /** A constant JSON body of about 1.5 KB. */
 export const PAYLOAD = {
@@ -75,13 +75,22 @@ class BareModule {}
 @Module({ controllers: [BareController], providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] })
 class NoopModule {}
 
-@Module({ imports: [ResponseCacheModule.forRoot({ globalInterceptor: true })], controllers: [OursController] })
+/** The default: the decorators bind the interceptor to the routes they mark. */
+@Module({ imports: [ResponseCacheModule.forRoot()], controllers: [OursController] })
 class OursModule {}
+
+/** The interceptor also bound globally, so that every route goes through it. */
+@Module({
+  imports: [ResponseCacheModule.forRoot()],
+  controllers: [OursController],
+  providers: [{ provide: APP_INTERCEPTOR, useExisting: ResponseCacheInterceptor }],
+})
+class OursGlobalModule {}
 
 @Module({ imports: [CacheModule.register({ ttl: 3_600_000 })], controllers: [CacheManagerController] })
 class CacheManagerModule {}
 
-const modules = { bare: BareModule, noop: NoopModule, ours: OursModule, 'cache-manager': CacheManagerModule } as const;
+const modules = { bare: BareModule, noop: NoopModule, ours: OursModule, 'ours-global': OursGlobalModule, 'cache-manager': CacheManagerModule } as const;
 
 async function main(): Promise<void> {
   const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules, 'express' | 'fastify'];

@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpCode, INestApplication, Module, Res, Strea
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Readable } from 'node:stream';
-import { Cacheable, ManualClock, NoCache, ResponseCacheConfigError, ResponseCacheModule } from '../libs/response-cache/src';
+import { Cacheable, ManualClock, NoCache, ResponseCacheConfigError, ResponseCacheInterceptor, ResponseCacheModule } from '../libs/response-cache/src';
 import { loadDemoConfig } from '../apps/demo/src/demo.config';
 import { ADAPTERS, Adapter } from './support/demo-app';
 
@@ -87,19 +87,38 @@ class CachedController {
   }
 }
 
+/** A feature module that does not import ResponseCacheModule: the decorators still work. */
+@Controller('feature')
+class FeatureController {
+  @Get()
+  @Cacheable({ ttl: 60 })
+  feature() {
+    calls++;
+    return { n: calls };
+  }
+}
+
+@Module({ controllers: [FeatureController] })
+class FeatureModule {}
+
 @Module({
-  imports: [ResponseCacheModule.forRoot({ globalInterceptor: true, clock: new ManualClock() })],
+  imports: [ResponseCacheModule.forRoot({ clock: new ManualClock() }), FeatureModule],
   controllers: [PlainController, CachedController],
 })
 class TestModule {}
 
-async function boot(adapter: Adapter): Promise<{ app: INestApplication; url: string }> {
+type Binding = 'decorators' | 'global';
+
+async function boot(adapter: Adapter, binding: Binding): Promise<{ app: INestApplication; url: string }> {
   const app = adapter === 'fastify' ? await NestFactory.create(TestModule, new FastifyAdapter(), { logger: false }) : await NestFactory.create(TestModule, { logger: false });
+  if (binding === 'global') app.useGlobalInterceptors(app.get(ResponseCacheInterceptor));
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
 
-describe.each(ADAPTERS)('ResponseCacheModule as a global interceptor on %s', (adapter) => {
+const CASES = ADAPTERS.flatMap((adapter) => (['decorators', 'global'] as Binding[]).map((binding) => [adapter, binding] as const));
+
+describe.each(CASES)('ResponseCacheModule on %s, interceptor bound by %s', (adapter, binding) => {
   let app: INestApplication;
   let url: string;
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${url}${path}`, { headers });
@@ -110,7 +129,7 @@ describe.each(ADAPTERS)('ResponseCacheModule as a global interceptor on %s', (ad
   };
 
   beforeAll(async () => {
-    ({ app, url } = await boot(adapter));
+    ({ app, url } = await boot(adapter, binding));
   });
   afterAll(async () => {
     await app.close();
@@ -121,6 +140,19 @@ describe.each(ADAPTERS)('ResponseCacheModule as a global interceptor on %s', (ad
     expect(res.headers.get('x-cache')).toBeNull();
     expect(res.headers.get('cache-status')).toBeNull();
     expect(await res.json()).toEqual({ plain: true });
+  });
+
+  it('caches routes of a feature module that does not import the cache module', async () => {
+    const { second, firstBody, secondBody } = await twice('/feature');
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(secondBody).toBe(firstBody);
+  });
+
+  it('runs once per request when bound more than once (class and method, or also globally)', async () => {
+    const before = calls;
+    const res = await get('/cached/lang', { 'accept-language': 'de' });
+    expect(res.headers.get('x-cache')).toBe('MISS');
+    expect(calls).toBe(before + 1);
   });
 
   it('caches every GET of a class-level @Cacheable controller', async () => {

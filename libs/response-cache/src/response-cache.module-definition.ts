@@ -8,7 +8,7 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ResponseCacheModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false, globalInterceptor: false }, (definition, extras) => ({
+  .setExtras({ isGlobal: false }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
   }))

@@ -1,16 +1,10 @@
 import { Inject, Module, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ResponseCacheService } from './engine/response-cache.service';
 import { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
 import { CacheEvents } from './observability/cache-events';
 import { logOperation } from './observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
-import {
-  ASYNC_OPTIONS_TYPE,
-  ConfigurableModuleClass,
-  OPTIONS_TYPE,
-  RESPONSE_CACHE_MODULE_OPTIONS,
-} from './response-cache.module-definition';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE, RESPONSE_CACHE_MODULE_OPTIONS } from './response-cache.module-definition';
 import { ResolvedCacheOptions, ResponseCacheModuleOptions, resolveOptions } from './response-cache.options';
 import { CacheStore } from './store/cache-store';
 
@@ -31,9 +25,10 @@ const providers: Provider[] = [
 ];
 
 /**
- * The response cache. `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`;
- * extras: `isGlobal` (export the services everywhere) and `globalInterceptor` (cache every
- * decorated route of the app without `@UseInterceptors`).
+ * The response cache. `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`,
+ * once, in the root module; extra: `isGlobal` (inject `ResponseCacheService` and the store
+ * anywhere without importing the module). `@Cacheable()` and `@InvalidateTags()` bind the
+ * interceptor themselves.
  */
 @Module({
   providers,
@@ -50,11 +45,11 @@ export class ResponseCacheModule extends ConfigurableModuleClass implements OnMo
   }
 
   static forRoot(options: typeof OPTIONS_TYPE = {}) {
-    return withGlobalInterceptor(super.forRoot(options), options.globalInterceptor);
+    return super.forRoot(options);
   }
 
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
-    return withGlobalInterceptor(super.forRootAsync(options), options.globalInterceptor);
+    return super.forRootAsync(options);
   }
 
   onModuleInit(): void {
@@ -64,9 +59,4 @@ export class ResponseCacheModule extends ConfigurableModuleClass implements OnMo
   onModuleDestroy(): void {
     this.unsubscribe?.();
   }
-}
-
-function withGlobalInterceptor<T extends { providers?: Provider[] }>(definition: T, global: boolean | undefined): T {
-  if (!global) return definition;
-  return { ...definition, providers: [...(definition.providers ?? []), { provide: APP_INTERCEPTOR, useExisting: ResponseCacheInterceptor }] };
 }

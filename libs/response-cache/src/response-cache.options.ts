@@ -126,10 +126,8 @@ export interface ResponseCacheModuleOptions {
 
 /** Extras of the module definition (not part of the options object the services see). */
 export interface ResponseCacheModuleExtras {
-  /** Register the module globally. Default false. */
+  /** Register the module globally (its services injectable everywhere). Default false. */
   isGlobal?: boolean;
-  /** Register `ResponseCacheInterceptor` as a global interceptor (`APP_INTERCEPTOR`). Default false. */
-  globalInterceptor?: boolean;
 }
 
 export const DEFAULT_STORED_HEADERS: readonly string[] = [

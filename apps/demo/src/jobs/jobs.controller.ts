@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Param, Patch, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
-import { Cacheable, CacheRequestContext, InvalidateTags, ResponseCacheInterceptor } from '../../../../libs/response-cache/src';
+import { Body, Controller, Get, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
+import { Cacheable, CacheRequestContext, InvalidateTags } from '../../../../libs/response-cache/src';
 import { DemoDatabase } from '../data/demo-database';
 import { IdPipe } from '../data/id.pipe';
 import { BearerUserGuard, DemoUser } from './bearer-user.guard';
@@ -11,7 +11,6 @@ function ownerJobsTag(ctx: CacheRequestContext): string {
 
 @Controller('api/jobs')
 @UseGuards(BearerUserGuard)
-@UseInterceptors(ResponseCacheInterceptor)
 export class JobsController {
   constructor(private readonly db: DemoDatabase) {}
 

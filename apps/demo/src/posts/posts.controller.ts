@@ -1,5 +1,5 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseInterceptors } from '@nestjs/common';
-import { Cacheable, InvalidateTags, ResponseCacheInterceptor } from '../../../../libs/response-cache/src';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Cacheable, InvalidateTags } from '../../../../libs/response-cache/src';
 import { DemoDatabase } from '../data/demo-database';
 import { IdPipe } from '../data/id.pipe';
 
@@ -12,7 +12,6 @@ function positive(name: string, raw: unknown, fallback: number, max: number): nu
 }
 
 @Controller('api/posts')
-@UseInterceptors(ResponseCacheInterceptor)
 export class PostsController {
   constructor(private readonly db: DemoDatabase) {}
 

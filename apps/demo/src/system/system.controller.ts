@@ -1,12 +1,11 @@
-import { Controller, Get, Header, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { Cacheable, NoCache, ResponseCacheHealthIndicator, ResponseCacheInterceptor } from '../../../../libs/response-cache/src';
+import { Cacheable, NoCache, ResponseCacheHealthIndicator } from '../../../../libs/response-cache/src';
 import { DemoMetrics } from './demo-metrics';
 
 const VERSION = { name: 'response-cache-demo', version: '0.1.0' };
 
 @Controller()
-@UseInterceptors(ResponseCacheInterceptor)
 export class SystemController {
   constructor(
     private readonly health: HealthCheckService,

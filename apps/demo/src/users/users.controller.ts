@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseInterceptors } from '@nestjs/common';
-import { Cacheable, InvalidateTags, ResponseCacheInterceptor } from '../../../../libs/response-cache/src';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Cacheable, InvalidateTags } from '../../../../libs/response-cache/src';
 import { DemoDatabase } from '../data/demo-database';
 import { IdPipe } from '../data/id.pipe';
 
 @Controller('api/users')
-@UseInterceptors(ResponseCacheInterceptor)
 export class UsersController {
   constructor(private readonly db: DemoDatabase) {}
 

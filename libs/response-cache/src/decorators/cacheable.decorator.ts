@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { ResponseCacheInterceptor } from '../interceptor/response-cache.interceptor';
 import { CACHEABLE_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import { CacheableOptions, seconds, validateStatuses } from '../response-cache.options';
@@ -47,7 +48,8 @@ function validate(options: CacheableOptions): void {
 }
 
 /**
- * Marks a handler (or every GET handler of a controller) as cacheable. TTLs are in seconds.
+ * Marks a handler (or every GET handler of a controller) as cacheable, and binds the cache's
+ * interceptor to it. TTLs are in seconds.
  *
  * ```ts
  * @Get(':id')
@@ -57,5 +59,5 @@ function validate(options: CacheableOptions): void {
  */
 export function Cacheable(options: CacheableOptions = {}): ClassDecorator & MethodDecorator {
   validate(options);
-  return SetMetadata(CACHEABLE_METADATA, options);
+  return applyDecorators(SetMetadata(CACHEABLE_METADATA, options), UseInterceptors(ResponseCacheInterceptor));
 }

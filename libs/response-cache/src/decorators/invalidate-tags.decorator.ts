@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { ResponseCacheInterceptor } from '../interceptor/response-cache.interceptor';
 import { INVALIDATE_TAGS_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import { InvalidationContext, TagSpec } from '../response-cache.options';
@@ -17,5 +18,5 @@ export function InvalidateTags(...tags: TagSpec<InvalidationContext>[]): MethodD
       throw new ResponseCacheConfigError('@InvalidateTags', `${JSON.stringify(tag)} is not a tag`, "Use non-empty strings such as 'users' or 'user:{id}', or functions.");
     }
   }
-  return SetMetadata(INVALIDATE_TAGS_METADATA, tags);
+  return applyDecorators(SetMetadata(INVALIDATE_TAGS_METADATA, tags), UseInterceptors(ResponseCacheInterceptor));
 }

@@ -1,5 +1,5 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import { Observable, defer, from, lastValueFrom, mergeMap } from 'rxjs';
 import { DraftEntry, ResponseCacheService, STORE_FAILED } from '../engine/response-cache.service';
 import { renderCacheControl } from '../http/cache-control';
@@ -11,12 +11,8 @@ import { buildCacheKey } from '../key/cache-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
 import { CacheEventType, CacheEvents } from '../observability/cache-events';
 import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
-import {
-  CACHEABLE_METADATA,
-  INVALIDATE_TAGS_METADATA,
-  NO_CACHE_METADATA,
-  RESPONSE_CACHE_OPTIONS,
-} from '../response-cache.constants';
+import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA, RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
+import { ResponseCacheError } from '../response-cache.errors';
 import {
   CacheRequestContext,
   CacheScope,
@@ -48,26 +44,69 @@ interface RoutePlan {
 
 const X_CACHE = 'X-Cache';
 const CACHE_STATUS = 'Cache-Status';
+/** Marks a request this cache already handles, when the interceptor is bound more than once. */
+const HANDLED = Symbol('response-cache:handled');
+
+interface Services {
+  cache: ResponseCacheService;
+  events: CacheEvents;
+  options: ResolvedCacheOptions;
+  status: CacheStatus;
+}
 
 /**
- * Reads `@Cacheable`, `@InvalidateTags` and `@NoCache` and runs the request policy. Bind it per
- * controller (`@UseInterceptors(ResponseCacheInterceptor)`) or globally (module option
- * `globalInterceptor: true`); undecorated routes pass straight through.
+ * Reads `@Cacheable`, `@InvalidateTags` and `@NoCache` and runs the request policy.
+ *
+ * The decorators bind it to the routes they mark, so nothing needs registering and undecorated
+ * routes are not intercepted at all (Nest charges every intercepted request for its interceptor
+ * pipeline). Binding it as well per controller (`@UseInterceptors`) or globally
+ * (`app.useGlobalInterceptors(app.get(ResponseCacheInterceptor))`) is harmless: each request is
+ * handled once. It finds the cache services of `ResponseCacheModule.forRoot()` through the
+ * module graph, so it works in feature modules that do not import the cache module.
  *
  * Subclass it to change how the verified identity is found: {@link identityOf}.
  */
 @Injectable()
 export class ResponseCacheInterceptor implements NestInterceptor {
   private readonly plans = new WeakMap<object, RoutePlan | null>();
-  private readonly status: CacheStatus;
+  private resolved?: Services;
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly cache: ResponseCacheService,
-    private readonly events: CacheEvents,
-    @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
-  ) {
-    this.status = new CacheStatus(options.cacheStatusName);
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  private get services(): Services {
+    if (this.resolved === undefined) {
+      let options: ResolvedCacheOptions;
+      try {
+        options = this.moduleRef.get<ResolvedCacheOptions>(RESPONSE_CACHE_OPTIONS, { strict: false });
+      } catch {
+        throw new ResponseCacheError(
+          'ResponseCacheInterceptor found no ResponseCacheModule: import ResponseCacheModule.forRoot() (or forRootAsync()) once, in the root module.',
+        );
+      }
+      this.resolved = {
+        options,
+        cache: this.moduleRef.get(ResponseCacheService, { strict: false }),
+        events: this.moduleRef.get(CacheEvents, { strict: false }),
+        status: new CacheStatus(options.cacheStatusName),
+      };
+    }
+    return this.resolved;
+  }
+
+  private get cache(): ResponseCacheService {
+    return this.services.cache;
+  }
+  private get events(): CacheEvents {
+    return this.services.events;
+  }
+  private get options(): ResolvedCacheOptions {
+    return this.services.options;
+  }
+  private get status(): CacheStatus {
+    return this.services.status;
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -75,7 +114,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const plan = this.planOf(context);
     if (plan === null) return next.handle();
     const http = context.switchToHttp();
-    const exchange = httpExchange(http.getRequest(), http.getResponse());
+    const request = http.getRequest<Record<symbol, unknown>>();
+    if (request[HANDLED] === true) return next.handle();
+    request[HANDLED] = true;
+    const exchange = httpExchange(request, http.getResponse());
     const method = exchange.method;
     if (plan.cache !== undefined && (method === 'GET' || method === 'HEAD' || plan.invalidate === undefined)) {
       const cachePlan = plan.cache;
