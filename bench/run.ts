@@ -61,7 +61,14 @@ async function load(server: Server, path: string): Promise<Load> {
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
   const after = await cpuOf(server);
   const cpu = after.user - before.user + (after.system - before.system);
-  return { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, cpuUs: Math.round((cpu / r.requests.total) * 10) / 10, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return {
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    cpuUs: Math.round((cpu / r.requests.total) * 10) / 10,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
 }
 
 async function stampede(url: string): Promise<number> {
@@ -81,7 +88,14 @@ function median(values: number[]): number {
 /** Median of each field over the rounds. */
 function medianLoad(loads: Load[]): Load {
   const pick = (field: keyof Load) => median(loads.map((l) => l[field]));
-  return { rps: pick('rps'), p50: pick('p50'), p99: pick('p99'), cpuUs: pick('cpuUs'), errors: loads.reduce((n, l) => n + l.errors, 0), non2xx: loads.reduce((n, l) => n + l.non2xx, 0) };
+  return {
+    rps: pick('rps'),
+    p50: pick('p50'),
+    p99: pick('p99'),
+    cpuUs: pick('cpuUs'),
+    errors: loads.reduce((n, l) => n + l.errors, 0),
+    non2xx: loads.reduce((n, l) => n + l.non2xx, 0),
+  };
 }
 
 interface Scenario {
@@ -101,7 +115,14 @@ const SCENARIOS: Scenario[] = [
 ];
 
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, adapters: {} };
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    adapters: {},
+  };
   const rows: string[][] = [];
   for (const adapter of ['express', 'fastify'] as Adapter[]) {
     // All servers start first; the runs then interleave, round by round, so that drift in
@@ -123,14 +144,25 @@ async function main(): Promise<void> {
       const rpsVsBare = round2(x.rps / a.rps);
       const cpuCapacityVsBare = round2(a.cpuUs / x.cpuUs);
       summary[scenario.id] = { label: scenario.label, ...x, rpsVsBare, cpuCapacityVsBare, rounds: runs.get(scenario.id) };
-      rows.push([adapter, scenario.label, String(x.rps), rpsVsBare.toFixed(2), String(x.cpuUs), cpuCapacityVsBare.toFixed(2), String(x.p50), String(x.p99)]);
+      rows.push([
+        adapter,
+        scenario.label,
+        String(x.rps),
+        rpsVsBare.toFixed(2),
+        String(x.cpuUs),
+        cpuCapacityVsBare.toFixed(2),
+        String(x.p50),
+        String(x.p99),
+      ]);
     }
     rows.push([adapter, '(e) 100 concurrent requests on a cold key, 200 ms handler', `handler ran ${e}×`, '', '', '', '', '']);
     (results.adapters as Record<string, unknown>)[adapter] = summary;
   }
   const header = ['adapter', 'scenario', 'req/s', 'req/s vs (a)', 'server CPU µs/req', 'CPU capacity vs (a)', 'p50 ms', 'p99 ms'];
   const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-  process.stdout.write(`\n${table}\n\n(median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${process.version})\n`);
+  process.stdout.write(
+    `\n${table}\n\n(median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${process.version})\n`,
+  );
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...results, table }, null, 2)}\n`);

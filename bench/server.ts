@@ -4,7 +4,17 @@
  */
 import 'reflect-metadata';
 import { CacheInterceptor, CacheModule } from '@nestjs/cache-manager';
-import { CallHandler, Controller, ExecutionContext, Get, Injectable, Module, NestInterceptor, Query, UseInterceptors } from '@nestjs/common';
+import {
+  CallHandler,
+  Controller,
+  ExecutionContext,
+  Get,
+  Injectable,
+  Module,
+  NestInterceptor,
+  Query,
+  UseInterceptors,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -12,7 +22,14 @@ import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from '../lib
 
 /** A constant JSON body of about 1.5 KB. */
 export const PAYLOAD = {
-  items: Array.from({ length: 12 }, (_, i) => ({ id: i + 1, name: `Item number ${i + 1}`, tags: ['alpha', 'beta'], price: 10.5 + i, inStock: i % 2 === 0, description: 'A fixed description.' })),
+  items: Array.from({ length: 12 }, (_, i) => ({
+    id: i + 1,
+    name: `Item number ${i + 1}`,
+    tags: ['alpha', 'beta'],
+    price: 10.5 + i,
+    inStock: i % 2 === 0,
+    description: 'A fixed description.',
+  })),
 };
 
 let slowRuns = 0;
@@ -90,12 +107,21 @@ class OursGlobalModule {}
 @Module({ imports: [CacheModule.register({ ttl: 3_600_000 })], controllers: [CacheManagerController] })
 class CacheManagerModule {}
 
-const modules = { bare: BareModule, noop: NoopModule, ours: OursModule, 'ours-global': OursGlobalModule, 'cache-manager': CacheManagerModule } as const;
+const modules = {
+  bare: BareModule,
+  noop: NoopModule,
+  ours: OursModule,
+  'ours-global': OursGlobalModule,
+  'cache-manager': CacheManagerModule,
+} as const;
 
 async function main(): Promise<void> {
   const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules, 'express' | 'fastify'];
   const module = modules[scenario];
-  const app = adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), { logger: false }) : await NestFactory.create(module, { logger: false });
+  const app =
+    adapter === 'fastify'
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(module, { logger: false });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   process.stdout.write(`PORT ${address.port}\n`);

@@ -74,12 +74,20 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
       expect(onHit.headers.get('content-length')).toBeNull();
       expect(await onHit.text()).toBe('');
 
-      await fetch(`${demo.url}/api/users/3`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"Grace B. Hopper"}' });
+      await fetch(`${demo.url}/api/users/3`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"Grace B. Hopper"}',
+      });
       const grace = await get('/api/users/3');
       const graceEtag = grace.headers.get('etag')!;
       await demo.app.close();
       demo = await startDemo(adapter);
-      await fetch(`${demo.url}/api/users/3`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"Grace B. Hopper"}' });
+      await fetch(`${demo.url}/api/users/3`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"Grace B. Hopper"}',
+      });
       const onMiss = await get('/api/users/3', { 'if-none-match': graceEtag });
       expect(onMiss.headers.get('x-cache')).toBe('MISS');
       expect(onMiss.status).toBe(304);
@@ -119,7 +127,11 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
         expect(demo.statuses).toEqual([200, 304]);
 
         // After a write, the revalidation brings the new representation.
-        await fetch(`${demo.url}/api/users/1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"Ada King"}' });
+        await fetch(`${demo.url}/api/users/1`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: '{"name":"Ada King"}',
+        });
         expect(await read()).toMatchObject({ user: { name: 'Ada King' } });
         expect(demo.statuses.slice(2)).toEqual([200, 200]);
       } finally {

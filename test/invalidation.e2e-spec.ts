@@ -8,7 +8,12 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
     if (user !== undefined) headers.authorization = `Bearer ${user}`;
     const res = await fetch(`${demo.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
-    return { status: res.status, xCache: res.headers.get('x-cache'), headers: res.headers, json: text === '' ? undefined : JSON.parse(text) };
+    return {
+      status: res.status,
+      xCache: res.headers.get('x-cache'),
+      headers: res.headers,
+      json: text === '' ? undefined : JSON.parse(text),
+    };
   };
   /** GETs twice; the second must be a HIT with the same body. Returns that body. */
   const warm = async (path: string, user?: string) => {
@@ -107,7 +112,7 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
       expect((await call('GET', '/api/jobs', undefined, 'not a valid user!')).status).toBe(401);
     });
 
-    it('alice never sees bob\'s jobs, from the cache or otherwise', async () => {
+    it("alice never sees bob's jobs, from the cache or otherwise", async () => {
       const alice = await warm('/api/jobs', 'alice');
       const bobMiss = await call('GET', '/api/jobs', undefined, 'bob');
       expect(bobMiss.xCache).toBe('MISS');
@@ -131,7 +136,7 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
       expect(res.headers.get('vary')).toBe('Authorization');
     });
 
-    it('POST invalidates only the caller\'s list; PATCH the job and the owner\'s list', async () => {
+    it("POST invalidates only the caller's list; PATCH the job and the owner's list", async () => {
       await warm('/api/jobs', 'alice');
       await warm('/api/jobs', 'bob');
       const created = await call('POST', '/api/jobs', { name: 'nightly' }, 'alice');
@@ -151,7 +156,7 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
       expect((await call('GET', '/api/jobs', undefined, 'alice')).xCache).toBe('MISS');
     });
 
-    it('bob cannot change alice\'s job, and a bad status is a 400', async () => {
+    it("bob cannot change alice's job, and a bad status is a 400", async () => {
       expect((await call('PATCH', '/api/jobs/1/status', { status: 'done' }, 'bob')).status).toBe(404);
       expect((await call('PATCH', '/api/jobs/1/status', { status: 'exploded' }, 'alice')).status).toBe(400);
     });

@@ -2,7 +2,14 @@ import { Controller, Get, Header, HttpCode, INestApplication, Module, Res, Strea
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Readable } from 'node:stream';
-import { Cacheable, ManualClock, NoCache, ResponseCacheConfigError, ResponseCacheInterceptor, ResponseCacheModule } from '../libs/response-cache/src';
+import {
+  Cacheable,
+  ManualClock,
+  NoCache,
+  ResponseCacheConfigError,
+  ResponseCacheInterceptor,
+  ResponseCacheModule,
+} from '../libs/response-cache/src';
 import { loadDemoConfig } from '../apps/demo/src/demo.config';
 import { ADAPTERS, Adapter } from './support/demo-app';
 
@@ -110,7 +117,10 @@ class TestModule {}
 type Binding = 'decorators' | 'global';
 
 async function boot(adapter: Adapter, binding: Binding): Promise<{ app: INestApplication; url: string }> {
-  const app = adapter === 'fastify' ? await NestFactory.create(TestModule, new FastifyAdapter(), { logger: false }) : await NestFactory.create(TestModule, { logger: false });
+  const app =
+    adapter === 'fastify'
+      ? await NestFactory.create(TestModule, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(TestModule, { logger: false });
   if (binding === 'global') app.useGlobalInterceptors(app.get(ResponseCacheInterceptor));
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
@@ -217,6 +227,14 @@ describe('startup validation', () => {
     expect(() => loadDemoConfig({ CACHE_TTL_SECONDS: 'soon' })).toThrow(/CACHE_TTL_SECONDS="soon" is invalid: expected a number/);
     expect(() => loadDemoConfig({ HTTP_ADAPTER: 'koa' })).toThrow(/express or fastify/);
     expect(() => loadDemoConfig({ CACHE_OP_TIMEOUT_MS: '1000' })).toThrow(/CACHE_OP_TIMEOUT_MS/);
-    expect(loadDemoConfig({})).toMatchObject({ port: 3000, httpAdapter: 'express', cacheStore: 'memory', cacheTtlSeconds: 300, cacheKeyPrefix: 'rc:', cacheMaxMemoryMb: 100, dbLatencyMs: 25 });
+    expect(loadDemoConfig({})).toMatchObject({
+      port: 3000,
+      httpAdapter: 'express',
+      cacheStore: 'memory',
+      cacheTtlSeconds: 300,
+      cacheKeyPrefix: 'rc:',
+      cacheMaxMemoryMb: 100,
+      dbLatencyMs: 25,
+    });
   });
 });

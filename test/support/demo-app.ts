@@ -44,9 +44,15 @@ export interface RawResponse {
 }
 
 /** A request that fetch() will not send (a GET with a body, raw control characters). */
-export function rawRequest(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
+export function rawRequest(
+  url: string,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const headers = { ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
+    const headers = {
+      ...options.headers,
+      ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }),
+    };
     const req = httpRequest(`${url}${options.path}`, { method: options.method ?? 'GET', headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');

@@ -29,7 +29,15 @@ export function runStoreContract(name: string, make: () => Promise<StoreUnderTes
     async function entry(key: string, body: string, tags: string[] = []): Promise<CacheEntry> {
       const fence = await store.snapshot([...tags, keyFenceTag(key)]);
       const now = clock.now();
-      return { status: 200, headers: { 'content-type': 'application/json' }, body, etag: `W/"${body.length}"`, storedAt: now, expiresAt: now + 60_000, fence };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body,
+        etag: `W/"${body.length}"`,
+        storedAt: now,
+        expiresAt: now + 60_000,
+        fence,
+      };
     }
 
     it('returns what was stored, byte for byte, and undefined for unknown keys', async () => {

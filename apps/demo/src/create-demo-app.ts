@@ -19,9 +19,7 @@ export async function createDemoApp(options: CreateDemoAppOptions = {}): Promise
   // Startup errors are thrown (and printed by main), not turned into process.exit.
   const settings = { logger: options.logger === false ? (false as const) : undefined, abortOnError: false };
   const app =
-    adapter === 'fastify'
-      ? await NestFactory.create(module, new FastifyAdapter(), settings)
-      : await NestFactory.create(module, settings);
+    adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), settings) : await NestFactory.create(module, settings);
   app.enableShutdownHooks();
   return app;
 }

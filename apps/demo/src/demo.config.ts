@@ -56,9 +56,13 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
 }
 
 export function loadDemoConfig(env: Env): DemoConfig {
-  const nodes = (env.REDIS_CLUSTER_NODES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const nodes = (env.REDIS_CLUSTER_NODES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const node of nodes) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(node)) throw new DemoConfigError('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES ?? '', 'comma-separated host:port pairs');
+    if (!/^[^:\s]+:\d{1,5}$/.test(node))
+      throw new DemoConfigError('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES ?? '', 'comma-separated host:port pairs');
   }
   const token = env.CACHE_ADMIN_TOKEN?.trim();
   return {

@@ -52,7 +52,10 @@ export class DemoModule {
         {
           provide: DB_OPTIONS,
           inject: [ConfigService],
-          useFactory: (config: ConfigService): DbOptions => ({ latencyMs: config.getOrThrow<DemoConfig>('demo').dbLatencyMs, failureRate: 0 }),
+          useFactory: (config: ConfigService): DbOptions => ({
+            latencyMs: config.getOrThrow<DemoConfig>('demo').dbLatencyMs,
+            failureRate: 0,
+          }),
         },
       ],
     };

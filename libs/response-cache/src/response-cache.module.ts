@@ -4,7 +4,12 @@ import { ResponseCacheInterceptor } from './interceptor/response-cache.intercept
 import { CacheEvents } from './observability/cache-events';
 import { logOperation } from './observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
-import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE, RESPONSE_CACHE_MODULE_OPTIONS } from './response-cache.module-definition';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+  RESPONSE_CACHE_MODULE_OPTIONS,
+} from './response-cache.module-definition';
 import { ResolvedCacheOptions, ResponseCacheModuleOptions, resolveOptions } from './response-cache.options';
 import { CacheStore } from './store/cache-store';
 

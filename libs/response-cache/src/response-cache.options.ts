@@ -32,9 +32,7 @@ export interface InvalidationContext extends CacheRequestContext {
  * A tag: a string, where `{name}` is replaced by the route param `name` (`'user:{id}'`), or a
  * function of the request (and, for invalidation, of the handler's result).
  */
-export type TagSpec<C = CacheRequestContext> =
-  | string
-  | ((ctx: C) => string | readonly string[] | undefined | null);
+export type TagSpec<C = CacheRequestContext> = string | ((ctx: C) => string | readonly string[] | undefined | null);
 
 /** Client-facing `Cache-Control`, as directives. All durations are in seconds. */
 export interface CacheControlDirectives {
@@ -130,13 +128,7 @@ export interface ResponseCacheModuleExtras {
   isGlobal?: boolean;
 }
 
-export const DEFAULT_STORED_HEADERS: readonly string[] = [
-  'content-type',
-  'content-language',
-  'content-location',
-  'link',
-  'x-total-count',
-];
+export const DEFAULT_STORED_HEADERS: readonly string[] = ['content-type', 'content-language', 'content-location', 'link', 'x-total-count'];
 
 /** Options after validation, with every default filled in. */
 export interface ResolvedCacheOptions {
@@ -189,10 +181,7 @@ export function seconds(option: string, value: unknown, min = 0): number {
 }
 
 export function validateStatuses(option: string, value: unknown): ReadonlySet<number> {
-  if (
-    !Array.isArray(value) ||
-    value.some((s) => !Number.isInteger(s) || (s as number) < 200 || (s as number) > 599)
-  ) {
+  if (!Array.isArray(value) || value.some((s) => !Number.isInteger(s) || (s as number) < 200 || (s as number) > 599)) {
     throw new ResponseCacheConfigError(
       option,
       `expected an array of HTTP status codes (200–599), got ${JSON.stringify(value)}`,
@@ -221,11 +210,19 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
   }
   const store = options.store ?? new MemoryCacheStore({ maxSizeBytes: maxMemoryBytes, clock });
   if (typeof store.get !== 'function' || typeof store.set !== 'function') {
-    throw new ResponseCacheConfigError('store', 'not a CacheStore', 'Pass an instance of MemoryCacheStore or another CacheStore implementation.');
+    throw new ResponseCacheConfigError(
+      'store',
+      'not a CacheStore',
+      'Pass an instance of MemoryCacheStore or another CacheStore implementation.',
+    );
   }
   const name = options.cacheStatusName ?? 'ResponseCache';
   if (!/^[A-Za-z*][A-Za-z0-9_\-.:/*%]*$/.test(name)) {
-    throw new ResponseCacheConfigError('cacheStatusName', `"${name}" is not an RFC 8941 token`, 'Use letters, digits and - _ . : / only, starting with a letter.');
+    throw new ResponseCacheConfigError(
+      'cacheStatusName',
+      `"${name}" is not an RFC 8941 token`,
+      'Use letters, digits and - _ . : / only, starting with a letter.',
+    );
   }
   const bypass = options.bypassQueryParam ?? 'nocache';
   if (bypass !== false && (typeof bypass !== 'string' || bypass === '')) {
@@ -233,7 +230,11 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
   }
   const maxKeyLength = options.maxKeyLength ?? 256;
   if (!Number.isInteger(maxKeyLength) || maxKeyLength < 64) {
-    throw new ResponseCacheConfigError('maxKeyLength', `expected a whole number ≥ 64, got ${JSON.stringify(maxKeyLength)}`, 'Use e.g. 256.');
+    throw new ResponseCacheConfigError(
+      'maxKeyLength',
+      `expected a whole number ≥ 64, got ${JSON.stringify(maxKeyLength)}`,
+      'Use e.g. 256.',
+    );
   }
   requireFunction('userIdentity', options.userIdentity);
   requireFunction('tenantIdentity', options.tenantIdentity);

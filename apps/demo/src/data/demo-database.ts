@@ -61,7 +61,11 @@ export class DemoDatabase {
     @Inject(DB_OPTIONS) readonly settings: DbOptions,
     private readonly metrics: DemoMetrics,
   ) {
-    for (const [name, email] of [['Ada Lovelace', 'ada@example.com'], ['Alan Turing', 'alan@example.com'], ['Grace Hopper', 'grace@example.com']]) {
+    for (const [name, email] of [
+      ['Ada Lovelace', 'ada@example.com'],
+      ['Alan Turing', 'alan@example.com'],
+      ['Grace Hopper', 'grace@example.com'],
+    ]) {
       const user = { id: this.nextUserId++, name, email };
       this.users.set(user.id, user);
     }
@@ -69,7 +73,11 @@ export class DemoDatabase {
       const post = { id: this.nextPostId++, title: `Post ${i}`, body: `Body of post ${i}.`, authorId: ((i - 1) % 3) + 1 };
       this.posts.set(post.id, post);
     }
-    for (const [owner, name] of [['alice', 'backup'], ['alice', 'report'], ['bob', 'import']]) {
+    for (const [owner, name] of [
+      ['alice', 'backup'],
+      ['alice', 'report'],
+      ['bob', 'import'],
+    ]) {
       const job: Job = { id: this.nextJobId++, owner, name, status: 'queued', updatedAt: new Date(0).toISOString() };
       this.jobs.set(job.id, job);
     }
@@ -130,7 +138,8 @@ export class DemoDatabase {
     const title = text(body, 'title', 300, true)!;
     const content = text(body, 'body', 10_000, true)!;
     const authorId = body.authorId;
-    if (!Number.isInteger(authorId) || (authorId as number) < 1) throw new BadRequestException('"authorId" must be a positive whole number');
+    if (!Number.isInteger(authorId) || (authorId as number) < 1)
+      throw new BadRequestException('"authorId" must be a positive whole number');
     await this.call('createPost');
     if (!this.users.has(authorId as number)) throw new BadRequestException(`"authorId" ${String(authorId)} is not a user`);
     const post = { id: this.nextPostId++, title, body: content, authorId: authorId as number };

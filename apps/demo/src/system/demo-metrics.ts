@@ -9,13 +9,48 @@ import { Counter, Registry } from 'prom-client';
 @Injectable()
 export class DemoMetrics implements OnModuleInit, OnModuleDestroy {
   readonly registry = new Registry();
-  readonly dbQueries = new Counter({ name: 'demo_db_queries_total', help: 'Calls into the demo data layer', labelNames: ['operation'], registers: [this.registry] });
-  private readonly hits = new Counter({ name: 'cache_hits_total', help: 'Responses served from the cache', labelNames: ['route'], registers: [this.registry] });
-  private readonly misses = new Counter({ name: 'cache_misses_total', help: 'Cacheable requests that ran the handler', labelNames: ['route'], registers: [this.registry] });
-  private readonly bypasses = new Counter({ name: 'cache_bypass_total', help: 'Requests that skipped the cache', labelNames: ['route', 'reason'], registers: [this.registry] });
-  private readonly coalesced = new Counter({ name: 'cache_coalesced_total', help: 'Requests that waited for a concurrent fill', labelNames: ['route'], registers: [this.registry] });
-  private readonly invalidations = new Counter({ name: 'cache_invalidations_total', help: 'Invalidations', labelNames: ['type'], registers: [this.registry] });
-  private readonly storeErrors = new Counter({ name: 'cache_store_errors_total', help: 'Failed store operations', labelNames: ['store', 'operation'], registers: [this.registry] });
+  readonly dbQueries = new Counter({
+    name: 'demo_db_queries_total',
+    help: 'Calls into the demo data layer',
+    labelNames: ['operation'],
+    registers: [this.registry],
+  });
+  private readonly hits = new Counter({
+    name: 'cache_hits_total',
+    help: 'Responses served from the cache',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+  private readonly misses = new Counter({
+    name: 'cache_misses_total',
+    help: 'Cacheable requests that ran the handler',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+  private readonly bypasses = new Counter({
+    name: 'cache_bypass_total',
+    help: 'Requests that skipped the cache',
+    labelNames: ['route', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly coalesced = new Counter({
+    name: 'cache_coalesced_total',
+    help: 'Requests that waited for a concurrent fill',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+  private readonly invalidations = new Counter({
+    name: 'cache_invalidations_total',
+    help: 'Invalidations',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  private readonly storeErrors = new Counter({
+    name: 'cache_store_errors_total',
+    help: 'Failed store operations',
+    labelNames: ['store', 'operation'],
+    registers: [this.registry],
+  });
   private unsubscribe?: () => void;
 
   constructor(private readonly events: CacheEvents) {}

@@ -10,19 +10,35 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function validate(options: CacheableOptions): void {
   if (options.ttl !== undefined) seconds('@Cacheable ttl', options.ttl, 0.001);
   if (options.scope !== undefined && !SCOPES.has(options.scope)) {
-    throw new ResponseCacheConfigError('@Cacheable scope', `"${String(options.scope)}" is not a scope`, 'Use "public", "user" or "tenant".');
+    throw new ResponseCacheConfigError(
+      '@Cacheable scope',
+      `"${String(options.scope)}" is not a scope`,
+      'Use "public", "user" or "tenant".',
+    );
   }
   for (const header of options.varyBy ?? []) {
     if (typeof header !== 'string' || !HEADER_NAME.test(header)) {
-      throw new ResponseCacheConfigError('@Cacheable varyBy', `"${String(header)}" is not a header name`, 'List request header names, e.g. ["accept-language"].');
+      throw new ResponseCacheConfigError(
+        '@Cacheable varyBy',
+        `"${String(header)}" is not a header name`,
+        'List request header names, e.g. ["accept-language"].',
+      );
     }
     if (['authorization', 'cookie'].includes(header.toLowerCase())) {
-      throw new ResponseCacheConfigError('@Cacheable varyBy', `varying by "${header}" would key the cache on a raw credential`, 'Use scope: "user" (or "tenant"), which keys on the verified identity, hashed.');
+      throw new ResponseCacheConfigError(
+        '@Cacheable varyBy',
+        `varying by "${header}" would key the cache on a raw credential`,
+        'Use scope: "user" (or "tenant"), which keys on the verified identity, hashed.',
+      );
     }
   }
   for (const tag of options.tags ?? []) {
     if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '' || /[\x00-\x1f\x7f]/.test(tag))) {
-      throw new ResponseCacheConfigError('@Cacheable tags', `${JSON.stringify(tag)} is not a tag`, "Use non-empty strings such as 'users' or 'user:{id}', or functions of the request.");
+      throw new ResponseCacheConfigError(
+        '@Cacheable tags',
+        `${JSON.stringify(tag)} is not a tag`,
+        "Use non-empty strings such as 'users' or 'user:{id}', or functions of the request.",
+      );
     }
   }
   if (options.statuses !== undefined) validateStatuses('@Cacheable statuses', options.statuses);
@@ -35,12 +51,21 @@ function validate(options: CacheableOptions): void {
       if (cc[field] !== undefined) seconds(`@Cacheable cacheControl.${field}`, cc[field]);
     }
     if (cc.sMaxAge !== undefined && options.scope !== undefined && options.scope !== 'public') {
-      throw new ResponseCacheConfigError('@Cacheable cacheControl.sMaxAge', 'a per-user or per-tenant response must not be stored by shared caches', 'Remove sMaxAge or make the route public.');
+      throw new ResponseCacheConfigError(
+        '@Cacheable cacheControl.sMaxAge',
+        'a per-user or per-tenant response must not be stored by shared caches',
+        'Remove sMaxAge or make the route public.',
+      );
     }
   } else if (typeof cc === 'string') {
-    if (/[\r\n]/.test(cc)) throw new ResponseCacheConfigError('@Cacheable cacheControl', 'contains a line break', 'Pass a single header value.');
+    if (/[\r\n]/.test(cc))
+      throw new ResponseCacheConfigError('@Cacheable cacheControl', 'contains a line break', 'Pass a single header value.');
     if (options.scope !== undefined && options.scope !== 'public' && /\b(public|s-maxage)\b/i.test(cc)) {
-      throw new ResponseCacheConfigError('@Cacheable cacheControl', `"${cc}" lets shared caches store a per-user response`, 'Drop "public"/"s-maxage"; per-user routes always send "private".');
+      throw new ResponseCacheConfigError(
+        '@Cacheable cacheControl',
+        `"${cc}" lets shared caches store a per-user response`,
+        'Drop "public"/"s-maxage"; per-user routes always send "private".',
+      );
     }
   } else if (cc !== undefined && cc !== false) {
     throw new ResponseCacheConfigError('@Cacheable cacheControl', 'expected a string, directives or false', 'e.g. { maxAge: 60 }.');

@@ -15,7 +15,11 @@ export function InvalidateTags(...tags: TagSpec<InvalidationContext>[]): MethodD
   }
   for (const tag of tags) {
     if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '' || /[\x00-\x1f\x7f]/.test(tag))) {
-      throw new ResponseCacheConfigError('@InvalidateTags', `${JSON.stringify(tag)} is not a tag`, "Use non-empty strings such as 'users' or 'user:{id}', or functions.");
+      throw new ResponseCacheConfigError(
+        '@InvalidateTags',
+        `${JSON.stringify(tag)} is not a tag`,
+        "Use non-empty strings such as 'users' or 'user:{id}', or functions.",
+      );
     }
   }
   return applyDecorators(SetMetadata(INVALIDATE_TAGS_METADATA, tags), UseInterceptors(ResponseCacheInterceptor));

@@ -14,9 +14,7 @@ export interface Produced<T> {
   entry?: DraftEntry;
 }
 
-export type FillResult<T> =
-  | { collapsed: false; value: T; entry?: CacheEntry }
-  | { collapsed: true; entry: CacheEntry };
+export type FillResult<T> = { collapsed: false; value: T; entry?: CacheEntry } | { collapsed: true; entry: CacheEntry };
 
 /** Options of the value-level API. Durations in seconds. */
 export interface CacheSetOptions {
@@ -143,12 +141,7 @@ export class ResponseCacheService implements OnModuleDestroy {
    * in the background. A follower whose leader produced nothing storable (an error, a 500, a
    * `Set-Cookie`) runs its own `produce`.
    */
-  async fill<T>(
-    key: string,
-    tags: readonly string[],
-    ttlMs: number,
-    produce: () => Promise<Produced<T>>,
-  ): Promise<FillResult<T>> {
+  async fill<T>(key: string, tags: readonly string[], ttlMs: number, produce: () => Promise<Produced<T>>): Promise<FillResult<T>> {
     const pending = this.flights.get(key);
     if (pending !== undefined) {
       const shared = await pending;

@@ -8,7 +8,9 @@ describe('renderCacheControl', () => {
   });
 
   it('renders directives in seconds', () => {
-    expect(renderCacheControl({ public: true, maxAge: 60, sMaxAge: 120, staleWhileRevalidate: 30 }, 'public')).toBe('public, max-age=60, s-maxage=120, stale-while-revalidate=30');
+    expect(renderCacheControl({ public: true, maxAge: 60, sMaxAge: 120, staleWhileRevalidate: 30 }, 'public')).toBe(
+      'public, max-age=60, s-maxage=120, stale-while-revalidate=30',
+    );
     expect(renderCacheControl({ maxAge: 60 }, 'public')).toBe('max-age=60');
     expect(renderCacheControl({ public: true, maxAge: 60, sMaxAge: 120 }, 'user')).toBe('private, max-age=60');
   });

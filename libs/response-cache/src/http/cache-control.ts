@@ -10,10 +10,7 @@ const DEFAULT_DIRECTIVES: CacheControlDirectives = { noCache: true, maxAge: 0 };
  * The client-facing `Cache-Control` of a route, computed once per route. Per-user and
  * per-tenant routes always get `private`; `undefined` leaves the header alone.
  */
-export function renderCacheControl(
-  option: string | CacheControlDirectives | false | undefined,
-  scope: CacheScope,
-): string | undefined {
+export function renderCacheControl(option: string | CacheControlDirectives | false | undefined, scope: CacheScope): string | undefined {
   const isPrivate = scope !== 'public';
   if (option === false) return isPrivate ? 'private' : undefined;
   if (typeof option === 'string') {

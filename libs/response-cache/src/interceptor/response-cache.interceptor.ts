@@ -200,7 +200,13 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     return this.represent(exchange, plan, result.entry, 'MISS', this.status.stored);
   }
 
-  private async bypass(next: CallHandler, exchange: HttpExchange, plan: CachePlan, reason: BypassReason, started: number): Promise<unknown> {
+  private async bypass(
+    next: CallHandler,
+    exchange: HttpExchange,
+    plan: CachePlan,
+    reason: BypassReason,
+    started: number,
+  ): Promise<unknown> {
     exchange.setHeader(X_CACHE, 'BYPASS');
     exchange.setHeader(CACHE_STATUS, this.status.bypass(reason));
     this.report('bypass', exchange, undefined, started, reason);
@@ -212,7 +218,14 @@ export class ResponseCacheInterceptor implements NestInterceptor {
    * Writes the headers of a stored representation and returns what the platform should send:
    * the stored body as it is, or nothing for a 304 (which carries no content headers).
    */
-  private represent(exchange: HttpExchange, plan: CachePlan, entry: CacheEntry | DraftEntry, xCache: string, cacheStatus: string, hitAt?: number): string | undefined {
+  private represent(
+    exchange: HttpExchange,
+    plan: CachePlan,
+    entry: CacheEntry | DraftEntry,
+    xCache: string,
+    cacheStatus: string,
+    hitAt?: number,
+  ): string | undefined {
     this.validators(exchange, plan, entry.etag, entry.headers['last-modified']);
     exchange.setHeader(X_CACHE, xCache);
     exchange.setHeader(CACHE_STATUS, cacheStatus);
@@ -274,7 +287,12 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     };
   }
 
-  private keyOf(context: ExecutionContext, exchange: HttpExchange, plan: CachePlan, identity: { scope: 'user' | 'tenant'; id: string } | undefined): string | undefined {
+  private keyOf(
+    context: ExecutionContext,
+    exchange: HttpExchange,
+    plan: CachePlan,
+    identity: { scope: 'user' | 'tenant'; id: string } | undefined,
+  ): string | undefined {
     const headers = exchange.headers;
     const vary = plan.varyBy.length === 0 ? undefined : plan.varyBy.map((name) => [name, headerString(headers[name])] as const);
     return buildCacheKey(
@@ -304,7 +322,12 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   // ---- mutations ----
 
   /** Invalidates after a 2xx result, before the response leaves: an acknowledged write is never followed by old data. */
-  private invalidateAfter(context: ExecutionContext, next: CallHandler, exchange: HttpExchange, specs: readonly TagSpec<InvalidationContext>[]): Observable<unknown> {
+  private invalidateAfter(
+    context: ExecutionContext,
+    next: CallHandler,
+    exchange: HttpExchange,
+    specs: readonly TagSpec<InvalidationContext>[],
+  ): Observable<unknown> {
     return next.handle().pipe(
       mergeMap(async (result: unknown) => {
         const status = exchange.status();
@@ -337,9 +360,14 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const get = <T>(key: string, target: object): T | undefined => this.reflector.get<T>(key, target as never);
     const methodOptions = get<CacheableOptions>(CACHEABLE_METADATA, handler);
     const classOptions = get<CacheableOptions>(CACHEABLE_METADATA, controller);
-    const excluded = get<boolean>(NO_CACHE_METADATA, handler) === true || (methodOptions === undefined && get<boolean>(NO_CACHE_METADATA, controller) === true);
-    const invalidate = get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, handler) ?? get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, controller);
-    const options = excluded || (methodOptions === undefined && classOptions === undefined) ? undefined : { ...classOptions, ...methodOptions };
+    const excluded =
+      get<boolean>(NO_CACHE_METADATA, handler) === true ||
+      (methodOptions === undefined && get<boolean>(NO_CACHE_METADATA, controller) === true);
+    const invalidate =
+      get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, handler) ??
+      get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, controller);
+    const options =
+      excluded || (methodOptions === undefined && classOptions === undefined) ? undefined : { ...classOptions, ...methodOptions };
     if (options === undefined && invalidate === undefined) return null;
     return { cache: options === undefined ? undefined : this.cachePlan(options), invalidate };
   }

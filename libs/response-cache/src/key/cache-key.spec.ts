@@ -16,7 +16,9 @@ describe('buildCacheKey', () => {
   });
 
   it('drops the bypass parameter and nothing else', () => {
-    expect(buildCacheKey({ ...base, query: { nocache: 'true', page: '1' }, dropParam: 'nocache' })).toBe('GET api.example.com/api/posts?page=1');
+    expect(buildCacheKey({ ...base, query: { nocache: 'true', page: '1' }, dropParam: 'nocache' })).toBe(
+      'GET api.example.com/api/posts?page=1',
+    );
   });
 
   it('flattens nested objects from extended query parsers', () => {

@@ -13,7 +13,9 @@ describe('resolveTags', () => {
   });
 
   it('passes the handler result to invalidation functions', () => {
-    expect(resolveTags([(c: typeof ctx & { result: unknown }) => `user:${(c.result as { id: number }).id}`], { ...ctx, result: { id: 7 } })).toEqual(['user:7']);
+    expect(
+      resolveTags([(c: typeof ctx & { result: unknown }) => `user:${(c.result as { id: number }).id}`], { ...ctx, result: { id: 7 } }),
+    ).toEqual(['user:7']);
   });
 
   it('fails loudly on a template naming a missing param or a bad function result', () => {

@@ -20,7 +20,9 @@ function expand(template: string, params: Readonly<Record<string, string>>): str
 
 function check(tag: unknown, spec: string): string {
   if (typeof tag !== 'string' || tag === '' || CONTROL.test(tag)) {
-    throw new TagResolutionError(`tag function ${spec} returned ${JSON.stringify(tag)}; tags are non-empty strings without control characters`);
+    throw new TagResolutionError(
+      `tag function ${spec} returned ${JSON.stringify(tag)}; tags are non-empty strings without control characters`,
+    );
   }
   return tag;
 }

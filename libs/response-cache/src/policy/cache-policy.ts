@@ -9,11 +9,7 @@ import { CacheScope } from '../response-cache.options';
  * no credentials unless the route partitions by identity, no explicit bypass.
  * Returns the reason to bypass, or undefined when the request may use the cache.
  */
-export function requestRefusal(
-  exchange: HttpExchange,
-  scope: CacheScope,
-  bypassParam: string | false,
-): BypassReason | undefined {
+export function requestRefusal(exchange: HttpExchange, scope: CacheScope, bypassParam: string | false): BypassReason | undefined {
   const method = exchange.method;
   if (method !== 'GET' && method !== 'HEAD') return 'method';
   if (bypassParam !== false && isTrue(exchange.query[bypassParam])) return 'nocache-param';

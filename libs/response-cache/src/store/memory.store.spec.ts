@@ -10,7 +10,9 @@ runStoreContract('memory', async () => {
 
 describe('MemoryCacheStore bounds', () => {
   const entryOf = (store: MemoryCacheStore, key: string, body: string, clock: ManualClock) =>
-    store.snapshot([keyFenceTag(key)]).then((fence) => ({ status: 200, headers: {}, body, etag: 'W/"x"', storedAt: clock.now(), expiresAt: clock.now() + 1000, fence }));
+    store
+      .snapshot([keyFenceTag(key)])
+      .then((fence) => ({ status: 200, headers: {}, body, etag: 'W/"x"', storedAt: clock.now(), expiresAt: clock.now() + 1000, fence }));
 
   it('stays within maxSizeBytes by evicting the least recently used entries', async () => {
     const clock = new ManualClock();

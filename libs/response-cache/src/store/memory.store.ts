@@ -1,15 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { Clock, systemClock } from '../clock';
-import {
-  CacheEntry,
-  CacheStore,
-  KeyPage,
-  StoreStats,
-  TagSnapshot,
-  entrySize,
-  globToRegExp,
-  keyFenceTag,
-} from './cache-store';
+import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, entrySize, globToRegExp, keyFenceTag } from './cache-store';
 
 export interface MemoryCacheStoreOptions {
   /** Bound on the bytes of stored entries (key, body, headers, fence). Default 100 MiB. */
