@@ -71,6 +71,32 @@ describe('ResponseCacheService: race-safe invalidation', () => {
 });
 
 describe('ResponseCacheService: single-flight', () => {
+  it('a request arriving after an invalidation is never handed the entry of an earlier fill still being written', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryCacheStore({ clock });
+    const writeMayLand = gate();
+    const slowWrites: CacheStore = Object.assign(Object.create(memory) as CacheStore, {
+      set: async (...args: Parameters<CacheStore['set']>) => {
+        await writeMayLand.promise;
+        return memory.set(...args);
+      },
+    });
+    const { service } = setup(slowWrites);
+    let runs = 0;
+    const produce = async () => {
+      runs++;
+      return { value: `v${runs}`, entry: draft(`v${runs}`, clock) };
+    };
+    await service.fill('k', ['t'], 60_000, produce); // its write is still in flight
+    await service.invalidateTags(['t']);
+    const after = await service.fill('k', ['t'], 60_000, produce);
+    expect(after).toMatchObject({ collapsed: false, value: 'v2' });
+    expect(runs).toBe(2);
+    writeMayLand.open();
+    await service.settle();
+    expect((await service.lookup('k')) as { body: string }).toMatchObject({ body: 'v2' });
+  });
+
   it('runs the producer once for concurrent fills of one key; followers get the entry', async () => {
     const { service, clock } = setup();
     let runs = 0;

@@ -137,31 +137,27 @@ export class ResponseCacheService implements OnModuleDestroy {
 
   /**
    * Runs `produce` once per key at a time. The first caller (the leader) snapshots the fence
-   * before producing, hands the entry to concurrent callers as soon as it has it, and writes it
-   * in the background. A follower whose leader produced nothing storable (an error, a 500, a
-   * `Set-Cookie`) runs its own `produce`.
+   * before producing and hands the entry to the callers that joined meanwhile as soon as it has
+   * it; the write goes on in the background. A caller that arrives after that starts a flight of
+   * its own, so nobody is handed an entry that an invalidation may have overtaken. A follower
+   * whose leader produced nothing storable (an error, a 500, a `Set-Cookie`) runs its own `produce`.
    */
   async fill<T>(key: string, tags: readonly string[], ttlMs: number, produce: () => Promise<Produced<T>>): Promise<FillResult<T>> {
     const pending = this.flights.get(key);
     if (pending !== undefined) {
       const shared = await pending;
       if (shared !== undefined) return { collapsed: true, entry: shared };
-      return this.produceAlone(key, tags, ttlMs, produce);
+      return this.produceAndStore(key, tags, ttlMs, produce);
     }
     let share!: (entry: CacheEntry | undefined) => void;
     this.flights.set(key, new Promise((resolve) => (share = resolve)));
-    let writing: Promise<unknown> | undefined;
     try {
-      const fence = await this.snapshot(key, tags);
-      const produced = await produce();
-      const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
-      share(entry);
-      if (entry !== undefined) writing = this.track(this.write(key, entry, ttlMs));
-      return { collapsed: false, value: produced.value, entry };
+      const result = await this.produceAndStore(key, tags, ttlMs, produce);
+      share(result.entry);
+      return result;
     } finally {
-      share(undefined);
-      if (writing === undefined) this.flights.delete(key);
-      else void writing.finally(() => this.flights.delete(key));
+      share(undefined); // no-op once shared; releases the followers when produce threw
+      this.flights.delete(key);
     }
   }
 
@@ -190,12 +186,13 @@ export class ResponseCacheService implements OnModuleDestroy {
     }
   }
 
-  private async produceAlone<T>(
+  /** Snapshots the fence, produces, and starts the (fenced) write of what is storable. */
+  private async produceAndStore<T>(
     key: string,
     tags: readonly string[],
     ttlMs: number,
     produce: () => Promise<Produced<T>>,
-  ): Promise<FillResult<T>> {
+  ): Promise<{ collapsed: false; value: T; entry?: CacheEntry }> {
     const fence = await this.snapshot(key, tags);
     const produced = await produce();
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
