@@ -74,7 +74,7 @@ export class ResponseCacheService implements OnModuleDestroy {
    * stored.
    */
   async wrap<T>(key: string, fn: () => Promise<T> | T, options: CacheSetOptions = {}): Promise<T> {
-    const cached = await this.lookup(key);
+    const cached = await this.lookup(key, options.tags ?? []);
     if (cached !== undefined && cached !== STORE_FAILED && cached.expiresAt > this.options.clock.now()) {
       return JSON.parse(cached.body) as T;
     }
@@ -125,10 +125,13 @@ export class ResponseCacheService implements OnModuleDestroy {
 
   // ---- entry-level API (used by the interceptor) ----
 
-  /** The stored entry (fresh or not: the caller decides), undefined, or STORE_FAILED. */
-  async lookup(key: string): Promise<CacheEntry | undefined | typeof STORE_FAILED> {
+  /**
+   * The stored entry (fresh or not: the caller decides), undefined, or STORE_FAILED. Passing
+   * the entry's expected `tags` lets a remote store validate it in one round trip.
+   */
+  async lookup(key: string, tags?: readonly string[]): Promise<CacheEntry | undefined | typeof STORE_FAILED> {
     try {
-      return await this.store.get(key);
+      return await this.store.get(key, tags === undefined ? undefined : fenceTagsOf(key, tags));
     } catch (error) {
       this.storeError('get', error);
       return STORE_FAILED;
@@ -203,7 +206,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   /** The fence of a fill: the versions of its tags and of its key, read before it runs. */
   private async snapshot(key: string, tags: readonly string[]): Promise<TagSnapshot | undefined> {
     try {
-      return await this.store.snapshot([...tags, keyFenceTag(key)]);
+      return await this.store.snapshot(fenceTagsOf(key, tags));
     } catch (error) {
       this.storeError('snapshot', error);
       return undefined;
@@ -241,4 +244,9 @@ export class ResponseCacheService implements OnModuleDestroy {
       expiresAt: now + ttlMs,
     };
   }
+}
+
+/** The tags a fill of `key` is fenced by: its own tags and the key's fence tag. */
+function fenceTagsOf(key: string, tags: readonly string[]): string[] {
+  return [...tags, keyFenceTag(key)];
 }

@@ -153,7 +153,16 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const key = this.keyOf(context, exchange, plan, identity);
     if (key === undefined) return this.bypass(next, exchange, plan, 'invalid-key', started);
 
-    const found = await this.cache.lookup(key);
+    let tags: string[];
+    try {
+      tags = plan.tags.length === 0 ? [] : resolveTags(plan.tags, this.requestContext(context, exchange));
+    } catch (error) {
+      if (!(error instanceof TagResolutionError)) throw error;
+      this.cache.storeError('resolveTags', error);
+      return this.bypass(next, exchange, plan, 'tag-error', started);
+    }
+
+    const found = await this.cache.lookup(key, tags);
     if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
     const now = this.options.clock.now();
     if (found !== undefined && found.expiresAt > now) {
@@ -161,15 +170,6 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       const body = this.represent(exchange, plan, found, 'HIT', this.status.hit(ttl), now);
       this.report('hit', exchange, key, started);
       return body;
-    }
-
-    let tags: string[];
-    try {
-      tags = resolveTags(plan.tags, this.requestContext(context, exchange));
-    } catch (error) {
-      if (!(error instanceof TagResolutionError)) throw error;
-      this.cache.storeError('resolveTags', error);
-      return this.bypass(next, exchange, plan, 'tag-error', started);
     }
 
     // Set before the handler runs, so that an error response says what happened too.

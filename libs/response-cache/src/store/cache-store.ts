@@ -55,14 +55,27 @@ export interface StoreStats {
 export interface CacheStore {
   /** Short name used in logs, metrics labels and health details (`memory`, `redis`, …). */
   readonly name: string;
-  /** The entry under `key`, if present, unexpired and not fenced off by an invalidation. */
-  get(key: string): Promise<CacheEntry | undefined>;
+  /**
+   * True when every operation completes in-process and cannot hang (the memory store). Other
+   * stores are wrapped with a timeout and a circuit breaker.
+   */
+  readonly local?: boolean;
+  /**
+   * The entry under `key`, if present, unexpired and not fenced off by an invalidation.
+   * `fenceTags` are the tags the entry is expected to be fenced by: a remote store reads their
+   * versions in the same round trip as the entry (and falls back to a second one if the entry
+   * turns out to carry other tags).
+   */
+  get(key: string, fenceTags?: readonly string[]): Promise<CacheEntry | undefined>;
   /**
    * Stores `entry` for `ttlMs` (the store may evict it earlier). Returns false, storing
    * nothing, when any version in `entry.fence` is no longer current.
    */
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean>;
-  /** Current versions of `tags` (the snapshot a fill takes before running the handler). */
+  /**
+   * Current versions of `tags` (the snapshot a fill takes before running the handler). A store
+   * may add tags of its own to the snapshot (a generation that `clear` bumps, say).
+   */
   snapshot(tags: readonly string[]): Promise<TagSnapshot>;
   /** Bumps every tag's version: every entry that carries one of them is gone at once. */
   invalidateTags(tags: readonly string[]): Promise<void>;

@@ -30,6 +30,7 @@ export const DEFAULT_MAX_MEMORY_BYTES = 100 * 1024 * 1024;
  */
 export class MemoryCacheStore implements CacheStore {
   readonly name = 'memory';
+  readonly local = true;
   private readonly clock: Clock;
   private readonly slots: LRUCache<string, Slot>;
   private readonly versions: LRUCache<string, number>;

@@ -1,0 +1,119 @@
+import { ManualClock, keyFenceTag } from '../../libs/response-cache/src';
+import { RedisCacheStore } from '../../libs/response-cache/src/store/redis.store';
+import { RedisClusterProcesses, RedisProcess } from '../support/redis-harness';
+import { redisStore } from '../support/redis-stores';
+import { runStoreContract } from '../support/store-contract';
+
+describe('Redis (standalone, a real redis-server)', () => {
+  let redis: RedisProcess;
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  runStoreContract('redis', async () => {
+    const { store, clock } = await redisStore({ url: redis.url });
+    return { store, clock, close: () => store.close() };
+  });
+
+  describe('RedisCacheStore specifics', () => {
+    let store: RedisCacheStore;
+    let clock: ManualClock;
+    beforeEach(async () => {
+      ({ store, clock } = await redisStore({ url: redis.url }, new ManualClock(), 'spec:'));
+    });
+    afterEach(async () => {
+      await store.clear();
+      await store.close();
+    });
+
+    const entryFor = async (key: string, body: string, tags: string[] = []) => {
+      const fence = await store.snapshot([...tags, keyFenceTag(key)]);
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/plain' },
+        body,
+        etag: 'W/"1"',
+        storedAt: clock.now(),
+        expiresAt: clock.now() + 1000,
+        fence,
+      };
+    };
+
+    it('prefixes every key, and compresses large bodies', async () => {
+      const big = 'x'.repeat(50_000);
+      await store.set('big', await entryFor('big', big, ['t']), 60_000);
+      const raw = await store.client.getBuffer('spec:e:big');
+      expect(raw).not.toBeNull();
+      expect(raw!.length).toBeLessThan(5_000);
+      expect((await store.get('big'))?.body).toBe(big);
+      expect(await store.client.exists('spec:t:t')).toBe(0); // never bumped: no key yet
+      await store.invalidateTags(['t']);
+      expect(await store.client.get('spec:t:t')).toBe('1');
+    });
+
+    it('treats an entry it cannot decode as a miss that the next fill replaces', async () => {
+      await store.client.set('spec:e:bad', 'not an entry at all', 'PX', 60_000);
+      expect(await store.get('bad')).toBeUndefined();
+      await store.set('bad', await entryFor('bad', 'good'), 60_000);
+      expect((await store.get('bad'))?.body).toBe('good');
+    });
+
+    it('uses native TTL', async () => {
+      await store.set('k', await entryFor('k', 'v'), 60_000);
+      const ttl = await store.client.pttl('spec:e:k');
+      expect(ttl).toBeGreaterThan(55_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    });
+
+    it('clears only its own prefix', async () => {
+      await store.client.set('other:e:k', 'keep');
+      await store.set('k', await entryFor('k', 'v'), 60_000);
+      await store.clear();
+      expect(await store.client.get('other:e:k')).toBe('keep');
+      expect(await store.client.exists('spec:e:k')).toBe(0);
+      await store.client.del('other:e:k');
+    });
+
+    it('validates an entry whose tags differ from the hint with a second read', async () => {
+      await store.set('k', await entryFor('k', 'v', ['a']), 60_000);
+      expect((await store.get('k', ['b', keyFenceTag('k')]))?.body).toBe('v');
+      await store.invalidateTags(['a']);
+      expect(await store.get('k', ['b', keyFenceTag('k')])).toBeUndefined();
+    });
+  });
+});
+
+describe('Redis Cluster (three real redis-server nodes)', () => {
+  let cluster: RedisClusterProcesses;
+  beforeAll(async () => {
+    cluster = await RedisClusterProcesses.start();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  runStoreContract('redis cluster', async () => {
+    const { store, clock } = await redisStore({ clusterNodes: cluster.seeds });
+    return { store, clock, close: () => store.close() };
+  });
+
+  it('keeps entries and their tag versions on different slots working', async () => {
+    const { store, clock } = await redisStore({ clusterNodes: cluster.seeds }, new ManualClock(), 'slots:');
+    try {
+      const keys = ['slots:e:GET /api/users/1', 'slots:t:users', 'slots:t:user:1', `slots:t:${keyFenceTag('GET /api/users/1')}`];
+      const slots = new Set(await Promise.all(keys.map((k) => store.client.cluster('KEYSLOT', k))));
+      expect(slots.size).toBeGreaterThan(1);
+      const fence = await store.snapshot(['users', 'user:1', keyFenceTag('GET /api/users/1')]);
+      const entry = { status: 200, headers: {}, body: 'ada', etag: 'W/"a"', storedAt: clock.now(), expiresAt: clock.now() + 1000, fence };
+      expect(await store.set('GET /api/users/1', entry, 60_000)).toBe(true);
+      expect((await store.get('GET /api/users/1', ['users', 'user:1', keyFenceTag('GET /api/users/1')]))?.body).toBe('ada');
+      await store.invalidateTags(['user:1']);
+      expect(await store.get('GET /api/users/1', ['users', 'user:1', keyFenceTag('GET /api/users/1')])).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
