@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
-import { ManualClock } from '../../libs/response-cache/src';
+import { ManualClock, ResponseCacheModuleOptions } from '../../libs/response-cache/src';
 import { createDemoApp } from '../../apps/demo/src/create-demo-app';
 import { DemoDatabase } from '../../apps/demo/src/data/demo-database';
 import { DemoMetrics } from '../../apps/demo/src/system/demo-metrics';
@@ -19,9 +19,13 @@ export interface RunningDemo {
 }
 
 /** Boots the demo on a free port with a fake clock and no simulated latency (unless asked). */
-export async function startDemo(adapter: Adapter, env: Record<string, string> = {}): Promise<RunningDemo> {
-  const clock = new ManualClock();
-  const app = await createDemoApp({ adapter, clock, logger: false, env: { DEMO_DB_LATENCY_MS: '0', ...env } });
+export async function startDemo(
+  adapter: Adapter,
+  env: Record<string, string> = {},
+  cacheOptions?: Partial<ResponseCacheModuleOptions>,
+  clock = new ManualClock(),
+): Promise<RunningDemo> {
+  const app = await createDemoApp({ adapter, clock, cacheOptions, logger: false, env: { DEMO_DB_LATENCY_MS: '0', ...env } });
   await app.listen(0, '127.0.0.1');
   const statuses: number[] = [];
   const server = app.getHttpServer() as import('node:http').Server;

@@ -2,7 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
-import type { Clock } from '../../../libs/response-cache/src';
+import type { Clock, ResponseCacheModuleOptions } from '../../../libs/response-cache/src';
+import { createDemoStore } from './demo-store';
 import { DB_OPTIONS, DbOptions, DemoDatabase } from './data/demo-database';
 import { DemoConfig, loadDemoConfig } from './demo.config';
 import { JobsController } from './jobs/jobs.controller';
@@ -16,6 +17,8 @@ export interface DemoModuleOptions {
   env?: Record<string, string | undefined>;
   /** Clock for the cache (tests inject a fake one). */
   clock?: Clock;
+  /** Cache options laid over those from the environment (tests shorten the breaker's cool-down). */
+  cacheOptions?: Partial<ResponseCacheModuleOptions>;
 }
 
 @Module({})
@@ -32,14 +35,14 @@ export class DemoModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {
             const demo = config.getOrThrow<DemoConfig>('demo');
-            if (demo.cacheStore !== 'memory') {
-              throw new Error(`CACHE_STORE=${demo.cacheStore} is not available in this build yet; use CACHE_STORE=memory.`);
-            }
             return {
+              store: createDemoStore(demo, options.clock),
               ttl: demo.cacheTtlSeconds,
+              opTimeoutMs: demo.cacheOpTimeoutMs,
               maxMemoryBytes: Math.round(demo.cacheMaxMemoryMb * 1024 * 1024),
               logOperations: demo.cacheLogOperations,
               clock: options.clock,
+              ...options.cacheOptions,
             };
           },
         }),

@@ -49,3 +49,17 @@ describe('decorator validation (at decoration time)', () => {
     expect(() => InvalidateTags('ok', 'user:{id}')).not.toThrow();
   });
 });
+
+describe('remote stores', () => {
+  it('wraps a store that is not local with a timeout and a circuit breaker, and leaves the memory store alone', () => {
+    const remote = Object.assign(Object.create(resolveOptions().store) as object, { name: 'remote', local: false });
+    const resolved = resolveOptions({ store: remote as never, opTimeoutMs: 50 });
+    expect(resolved.store.constructor.name).toBe('ResilientCacheStore');
+    expect(resolveOptions().store.constructor.name).toBe('MemoryCacheStore');
+  });
+
+  it('refuses an op timeout above 250 ms', () => {
+    expect(() => resolveOptions({ opTimeoutMs: 1000 })).toThrow(/"opTimeoutMs".*CACHE_OP_TIMEOUT_MS/s);
+    expect(() => resolveOptions({ circuitBreaker: { cooldownMs: -1 } })).toThrow(/circuitBreaker.cooldownMs/);
+  });
+});

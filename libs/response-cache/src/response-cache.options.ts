@@ -3,6 +3,7 @@ import { Clock, systemClock } from './clock';
 import { ResponseCacheConfigError } from './response-cache.errors';
 import { CacheStore } from './store/cache-store';
 import { DEFAULT_MAX_MEMORY_BYTES, MemoryCacheStore } from './store/memory.store';
+import { ResilientCacheStore } from './store/resilient.store';
 
 /**
  * Who may share a cached response.
@@ -96,6 +97,13 @@ export interface ResponseCacheModuleOptions {
   store?: CacheStore;
   /** Default server-side TTL in seconds for routes that do not set one. Default 300. */
   ttl?: number;
+  /**
+   * Bound on any single operation of a remote store, in ms (past it, the request goes on without
+   * the cache). Default 100, at most 250.
+   */
+  opTimeoutMs?: number;
+  /** Circuit breaker around a remote store. Default `{ failureThreshold: 5, cooldownMs: 5000 }`. */
+  circuitBreaker?: { failureThreshold?: number; cooldownMs?: number };
   /** Bound of the default memory store, in bytes of stored entries. Default 100 MiB. */
   maxMemoryBytes?: number;
   /** Response statuses that may be stored. Default [200]. */
@@ -132,6 +140,7 @@ export const DEFAULT_STORED_HEADERS: readonly string[] = ['content-type', 'conte
 
 /** Options after validation, with every default filled in. */
 export interface ResolvedCacheOptions {
+  /** The store, wrapped with timeouts and a circuit breaker unless it is local. */
   store: CacheStore;
   ttlMs: number;
   cacheableStatuses: ReadonlySet<number>;
@@ -208,14 +217,38 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
       'In the demo, set CACHE_MAX_MEMORY_MB to a positive number of megabytes.',
     );
   }
-  const store = options.store ?? new MemoryCacheStore({ maxSizeBytes: maxMemoryBytes, clock });
-  if (typeof store.get !== 'function' || typeof store.set !== 'function') {
+  const configured = options.store ?? new MemoryCacheStore({ maxSizeBytes: maxMemoryBytes, clock });
+  if (typeof configured.get !== 'function' || typeof configured.set !== 'function') {
     throw new ResponseCacheConfigError(
       'store',
       'not a CacheStore',
       'Pass an instance of MemoryCacheStore or another CacheStore implementation.',
     );
   }
+  const opTimeoutMs = options.opTimeoutMs ?? 100;
+  if (!Number.isInteger(opTimeoutMs) || opTimeoutMs < 1 || opTimeoutMs > 250) {
+    throw new ResponseCacheConfigError(
+      'opTimeoutMs',
+      `expected whole milliseconds from 1 to 250, got ${JSON.stringify(opTimeoutMs)}`,
+      'In the demo, set CACHE_OP_TIMEOUT_MS, e.g. 100.',
+    );
+  }
+  const breaker = options.circuitBreaker ?? {};
+  for (const [field, value] of Object.entries(breaker)) {
+    if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
+      throw new ResponseCacheConfigError(
+        `circuitBreaker.${field}`,
+        `expected a positive whole number, got ${JSON.stringify(value)}`,
+        'e.g. { failureThreshold: 5, cooldownMs: 5000 }.',
+      );
+    }
+  }
+  // A store that can hang (anything remote) gets a timeout and a circuit breaker around it.
+  // The breaker keeps real time: the cache clock (a fake one in tests) governs freshness only.
+  const store =
+    configured.local === true || configured instanceof ResilientCacheStore
+      ? configured
+      : new ResilientCacheStore(configured, { timeoutMs: opTimeoutMs, ...breaker });
   const name = options.cacheStatusName ?? 'ResponseCache';
   if (!/^[A-Za-z*][A-Za-z0-9_\-.:/*%]*$/.test(name)) {
     throw new ResponseCacheConfigError(

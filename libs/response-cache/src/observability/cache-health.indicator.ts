@@ -1,10 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CacheStore } from '../store/cache-store';
+import { ResilientCacheStore } from '../store/resilient.store';
 
 /**
- * Terminus indicator of the cache store. A store that does not answer within `timeoutMs` is
- * reported `degraded`, not `down`: the app keeps serving from its handlers without the cache.
+ * Terminus indicator of the cache store: reachable or not, the ping's latency, the circuit
+ * breaker's state and, for the in-process store, entries and bytes. A store that does not answer
+ * within `timeoutMs` (or whose circuit is open) is `degraded`, not `down`: the app keeps serving
+ * from its handlers without the cache.
  */
 @Injectable()
 export class ResponseCacheHealthIndicator {
@@ -15,6 +18,7 @@ export class ResponseCacheHealthIndicator {
 
   async check<const Key extends string>(key: Key, timeoutMs = 250) {
     const session = this.health.check(key);
+    const circuit = this.store instanceof ResilientCacheStore ? this.store.circuit : undefined;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -24,10 +28,15 @@ export class ResponseCacheHealthIndicator {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      const stats = await this.store.stats();
-      return session.up({ store: this.store.name, latencyMs: Math.round((performance.now() - started) * 100) / 100, ...stats });
+      const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+      const stats = this.store.local === true ? await this.store.stats() : {};
+      return session.up({ store: this.store.name, latencyMs, ...(circuit === undefined ? {} : { circuit }), ...stats });
     } catch (error) {
-      return session.degraded({ store: this.store.name, message: error instanceof Error ? error.message : String(error) });
+      return session.degraded({
+        store: this.store.name,
+        ...(circuit === undefined ? {} : { circuit }),
+        message: error instanceof Error ? error.message : String(error),
+      });
     } finally {
       clearTimeout(timer);
     }
