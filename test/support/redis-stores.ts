@@ -29,3 +29,23 @@ export async function redisStore(
   await whenReady(client);
   return { store: new RedisCacheStore({ client, prefix, clock, ownsClient: true }), clock, client };
 }
+
+/** Polls `check` until it holds (real-time events: a pub/sub message, a reconnection). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A tiered store (memory L1, Redis L2, invalidation bus) on `url`, trusted and ready. */
+export async function tieredStore(url: string, prefix: string, clock = new ManualClock()) {
+  const { TieredCacheStore } = await import('../../libs/response-cache/src/store/tiered.store');
+  const { store: l2 } = await redisStore({ url }, clock, prefix);
+  const subscriber = l2.client.duplicate();
+  const store = new TieredCacheStore({ l2, subscriber, channel: `${prefix}bus`, clock });
+  await eventually(() => store.trusted, 'the bus subscription');
+  return { store, clock };
+}

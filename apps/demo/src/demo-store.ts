@@ -1,4 +1,11 @@
-import { CacheStore, Clock, MemoryCacheStore, RedisCacheStore, createRedisClient } from '../../../libs/response-cache/src';
+import {
+  CacheStore,
+  Clock,
+  MemoryCacheStore,
+  RedisCacheStore,
+  TieredCacheStore,
+  createRedisClient,
+} from '../../../libs/response-cache/src';
 import { DemoConfig } from './demo.config';
 
 /** The store CACHE_STORE names, built from the demo's variables. */
@@ -19,5 +26,11 @@ export function createDemoStore(config: DemoConfig, clock?: Clock): CacheStore {
     clock,
   });
   if (config.cacheStore === 'redis') return redis;
-  throw new Error('CACHE_STORE=tiered is not available yet');
+  return new TieredCacheStore({
+    l2: redis,
+    subscriber: client.duplicate(),
+    channel: `${config.cacheKeyPrefix}bus`,
+    l1MaxSizeBytes: maxSizeBytes,
+    clock,
+  });
 }

@@ -9,6 +9,8 @@ export { CacheStore, InjectCacheStore, keyFenceTag } from './store/cache-store';
 export type { CacheEntry, KeyPage, StoreStats, TagSnapshot } from './store/cache-store';
 export { MemoryCacheStore } from './store/memory.store';
 export { RedisCacheStore } from './store/redis.store';
+export { TieredCacheStore } from './store/tiered.store';
+export type { TieredCacheStoreOptions } from './store/tiered.store';
 export type { RedisCacheStoreOptions, RedisClient } from './store/redis.store';
 export { SAFE_REDIS_OPTIONS, createRedisClient } from './store/redis-client';
 export type { RedisConnectionOptions } from './store/redis-client';
