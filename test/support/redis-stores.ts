@@ -44,7 +44,8 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 export async function tieredStore(url: string, prefix: string, clock = new ManualClock()) {
   const { TieredCacheStore } = await import('../../libs/response-cache/src/store/tiered.store');
   const { store: l2 } = await redisStore({ url }, clock, prefix);
-  const subscriber = l2.client.duplicate();
+  const { duplicateClient } = await import('../../libs/response-cache/src/store/redis-client');
+  const subscriber = duplicateClient(l2.client);
   const store = new TieredCacheStore({ l2, subscriber, channel: `${prefix}bus`, clock });
   await eventually(() => store.trusted, 'the bus subscription');
   return { store, clock };

@@ -28,7 +28,7 @@ export function createDemoStore(config: DemoConfig, clock?: Clock): CacheStore {
   if (config.cacheStore === 'redis') return redis;
   return new TieredCacheStore({
     l2: redis,
-    subscriber: client.duplicate(),
+    subscriber: duplicateClient(client),
     channel: `${config.cacheKeyPrefix}bus`,
     l1MaxSizeBytes: maxSizeBytes,
     clock,

@@ -12,7 +12,7 @@ export { RedisCacheStore } from './store/redis.store';
 export { TieredCacheStore } from './store/tiered.store';
 export type { TieredCacheStoreOptions } from './store/tiered.store';
 export type { RedisCacheStoreOptions, RedisClient } from './store/redis.store';
-export { SAFE_REDIS_OPTIONS, createRedisClient } from './store/redis-client';
+export { SAFE_REDIS_OPTIONS, createRedisClient, duplicateClient } from './store/redis-client';
 export type { RedisConnectionOptions } from './store/redis-client';
 export { CircuitOpenError, ResilientCacheStore, StoreTimeoutError } from './store/resilient.store';
 export type { CircuitState, ResilienceOptions } from './store/resilient.store';

@@ -51,7 +51,8 @@ export class MemoryCacheStore implements CacheStore {
     });
   }
 
-  get(key: string): Promise<CacheEntry | undefined> {
+  /** `fenceTags` is a hint for remote stores; in memory the entry's own fence is checked at once. */
+  get(key: string, _fenceTags?: readonly string[]): Promise<CacheEntry | undefined> {
     return Promise.resolve(this.read(key));
   }
 

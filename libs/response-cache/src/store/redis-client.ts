@@ -60,3 +60,8 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
   client.on('error', () => undefined); // failures are seen, counted and logged per operation
   return client;
 }
+
+/** A second connection like `client` (for the invalidation bus's subscription). */
+export function duplicateClient(client: RedisClient): RedisClient {
+  return (client as { isCluster?: boolean }).isCluster === true ? (client as Cluster).duplicate() : (client as Redis).duplicate();
+}
