@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { CacheEntry, ManualClock, keyFenceTag } from '../../libs/response-cache/src';
 import { TieredCacheStore } from '../../libs/response-cache/src/store/tiered.store';
 import { RedisProcess } from '../support/redis-harness';
@@ -88,7 +87,7 @@ describe('TieredCacheStore (memory L1, real Redis L2, pub/sub bus)', () => {
       await fill(a, 'v1');
       await b.get(KEY, TAGS);
       // Drop only B's pub/sub connection: the message below is lost to B.
-      await (a.l2.client as Redis).client('KILL', 'TYPE', 'pubsub');
+      await a.l2.client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       await eventually(() => !b.trusted, 'B to notice');
       await a.invalidateTags(['user:1']);
       expect(await b.get(KEY, TAGS)).toBeUndefined(); // L1 is not trusted: L2 says invalidated

@@ -1,5 +1,6 @@
 import { ManualClock } from '../../libs/response-cache/src';
-import { createRedisClient } from '../../libs/response-cache/src/store/redis-client';
+import { createRedisClient, duplicateClient } from '../../libs/response-cache/src/store/redis-client';
+import { TieredCacheStore } from '../../libs/response-cache/src/store/tiered.store';
 import { RedisCacheStore, RedisClient } from '../../libs/response-cache/src/store/redis.store';
 
 let counter = 0;
@@ -42,9 +43,7 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 
 /** A tiered store (memory L1, Redis L2, invalidation bus) on `url`, trusted and ready. */
 export async function tieredStore(url: string, prefix: string, clock = new ManualClock()) {
-  const { TieredCacheStore } = await import('../../libs/response-cache/src/store/tiered.store');
   const { store: l2 } = await redisStore({ url }, clock, prefix);
-  const { duplicateClient } = await import('../../libs/response-cache/src/store/redis-client');
   const subscriber = duplicateClient(l2.client);
   const store = new TieredCacheStore({ l2, subscriber, channel: `${prefix}bus`, clock });
   await eventually(() => store.trusted, 'the bus subscription');

@@ -5,6 +5,7 @@ import {
   RedisCacheStore,
   TieredCacheStore,
   createRedisClient,
+  duplicateClient,
 } from '../../../libs/response-cache/src';
 import { DemoConfig } from './demo.config';
 
