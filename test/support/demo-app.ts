@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
 import { ManualClock, ResponseCacheModuleOptions } from '../../libs/response-cache/src';
 import { createDemoApp } from '../../apps/demo/src/create-demo-app';
-import { DemoDatabase } from '../../apps/demo/src/data/demo-database';
+import { DemoData, DemoDatabase } from '../../apps/demo/src/data/demo-database';
 import { DemoMetrics } from '../../apps/demo/src/system/demo-metrics';
 
 export type Adapter = 'express' | 'fastify';
@@ -24,8 +24,9 @@ export async function startDemo(
   env: Record<string, string> = {},
   cacheOptions?: Partial<ResponseCacheModuleOptions>,
   clock = new ManualClock(),
+  data?: DemoData,
 ): Promise<RunningDemo> {
-  const app = await createDemoApp({ adapter, clock, cacheOptions, logger: false, env: { DEMO_DB_LATENCY_MS: '0', ...env } });
+  const app = await createDemoApp({ adapter, clock, cacheOptions, data, logger: false, env: { DEMO_DB_LATENCY_MS: '0', ...env } });
   await app.listen(0, '127.0.0.1');
   const statuses: number[] = [];
   const server = app.getHttpServer() as import('node:http').Server;

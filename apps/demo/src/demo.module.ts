@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
 import type { Clock, ResponseCacheModuleOptions } from '../../../libs/response-cache/src';
 import { createDemoStore } from './demo-store';
-import { DB_OPTIONS, DbOptions, DemoDatabase } from './data/demo-database';
+import { DB_OPTIONS, DEMO_DATA, DbOptions, DemoData, DemoDatabase } from './data/demo-database';
 import { DemoConfig, loadDemoConfig } from './demo.config';
 import { JobsController } from './jobs/jobs.controller';
 import { PostsController } from './posts/posts.controller';
@@ -17,6 +17,8 @@ export interface DemoModuleOptions {
   env?: Record<string, string | undefined>;
   /** Clock for the cache (tests inject a fake one). */
   clock?: Clock;
+  /** Rows shared with other app instances in the same process (tests of several instances). */
+  data?: DemoData;
   /** Cache options laid over those from the environment (tests shorten the breaker's cool-down). */
   cacheOptions?: Partial<ResponseCacheModuleOptions>;
 }
@@ -51,6 +53,7 @@ export class DemoModule {
       providers: [
         DemoMetrics,
         DemoDatabase,
+        { provide: DEMO_DATA, useValue: options.data ?? new DemoData() },
         ResponseCacheHealthIndicator,
         {
           provide: DB_OPTIONS,

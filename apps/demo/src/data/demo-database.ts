@@ -44,23 +44,16 @@ function objectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/**
- * The demo's data layer: in memory, with `DEMO_DB_LATENCY_MS` of simulated latency on every
- * call, an adjustable failure rate (503), and each call counted in `demo_db_queries_total`.
- */
-@Injectable()
-export class DemoDatabase {
-  private readonly users = new Map<number, User>();
-  private readonly posts = new Map<number, Post>();
-  private readonly jobs = new Map<number, Job>();
-  private nextUserId = 1;
-  private nextPostId = 1;
-  private nextJobId = 1;
+/** The demo's rows. One per app, unless several app instances share one (as real ones share a database). */
+export class DemoData {
+  readonly users = new Map<number, User>();
+  readonly posts = new Map<number, Post>();
+  readonly jobs = new Map<number, Job>();
+  nextUserId = 1;
+  nextPostId = 1;
+  nextJobId = 1;
 
-  constructor(
-    @Inject(DB_OPTIONS) readonly settings: DbOptions,
-    private readonly metrics: DemoMetrics,
-  ) {
+  constructor() {
     for (const [name, email] of [
       ['Ada Lovelace', 'ada@example.com'],
       ['Alan Turing', 'alan@example.com'],
@@ -82,6 +75,29 @@ export class DemoDatabase {
       this.jobs.set(job.id, job);
     }
   }
+}
+
+export const DEMO_DATA = Symbol('DEMO_DATA');
+
+/**
+ * The demo's data layer: in memory, with `DEMO_DB_LATENCY_MS` of simulated latency on every
+ * call, an adjustable failure rate (503), and each call counted in `demo_db_queries_total`.
+ */
+@Injectable()
+export class DemoDatabase {
+  private readonly users: Map<number, User>;
+  private readonly posts: Map<number, Post>;
+  private readonly jobs: Map<number, Job>;
+
+  constructor(
+    @Inject(DB_OPTIONS) readonly settings: DbOptions,
+    private readonly metrics: DemoMetrics,
+    @Inject(DEMO_DATA) private readonly data: DemoData,
+  ) {
+    this.users = data.users;
+    this.posts = data.posts;
+    this.jobs = data.jobs;
+  }
 
   async listUsers(): Promise<User[]> {
     await this.call('listUsers');
@@ -99,7 +115,7 @@ export class DemoDatabase {
     const email = text(body, 'email', 320, true)!;
     if (!EMAIL.test(email)) throw new BadRequestException('"email" must be an email address');
     await this.call('createUser');
-    const user = { id: this.nextUserId++, name, email };
+    const user = { id: this.data.nextUserId++, name, email };
     this.users.set(user.id, user);
     return user;
   }
@@ -142,7 +158,7 @@ export class DemoDatabase {
       throw new BadRequestException('"authorId" must be a positive whole number');
     await this.call('createPost');
     if (!this.users.has(authorId as number)) throw new BadRequestException(`"authorId" ${String(authorId)} is not a user`);
-    const post = { id: this.nextPostId++, title, body: content, authorId: authorId as number };
+    const post = { id: this.data.nextPostId++, title, body: content, authorId: authorId as number };
     this.posts.set(post.id, post);
     return post;
   }
@@ -179,7 +195,7 @@ export class DemoDatabase {
   async createJob(owner: string, input: unknown): Promise<Job> {
     const name = text(objectBody(input), 'name', 200, true)!;
     await this.call('createJob');
-    const job: Job = { id: this.nextJobId++, owner, name, status: 'queued', updatedAt: new Date().toISOString() };
+    const job: Job = { id: this.data.nextJobId++, owner, name, status: 'queued', updatedAt: new Date().toISOString() };
     this.jobs.set(job.id, job);
     return job;
   }
