@@ -1,15 +1,27 @@
 /**
- * `npm run bench`: the benchmark suite (not part of `npm test`). Prints a table and writes
- * bench/results/latest.json. Every figure is compared with the bare route measured in the same
- * run, since the machines are shared and noisy. BENCH_SECONDS sets each run's length (default 5).
+ * `npm run bench`: the benchmark suite (not part of `npm test`). Prints tables and writes
+ * bench/results/latest.json. Every figure is compared with a baseline measured in the same run,
+ * since the machines are shared and noisy. BENCH_SECONDS sets each run's length (default 5),
+ * BENCH_ROUNDS the interleaved rounds (default 3), BENCH_CONNECTIONS the load (default 50).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  CacheEntry,
+  ManualClock,
+  RedisCacheStore,
+  TieredCacheStore,
+  createRedisClient,
+  duplicateClient,
+  keyFenceTag,
+} from '../libs/response-cache/src';
+import { RedisProcess } from '../test/support/redis-harness';
 
 type Adapter = 'express' | 'fastify';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
 interface Server {
@@ -17,9 +29,12 @@ interface Server {
   child: ChildProcess;
 }
 
-function startServer(scenario: string, adapter: Adapter): Promise<Server> {
+function startServer(scenario: string, adapter: Adapter, env: Record<string, string> = {}): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(__dirname, 'server.js'), [scenario, adapter], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(join(__dirname, 'server.js'), [scenario, adapter], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: { ...process.env, ...env },
+    });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -54,38 +69,28 @@ function cpuOf(server: Server): Promise<NodeJS.CpuUsage> {
   });
 }
 
-async function load(server: Server, path: string): Promise<Load> {
+async function load(server: Server, path: string, seconds = SECONDS, connections = CONNECTIONS, warmUp = true): Promise<Load> {
   const url = `${server.url}${path}`;
-  await autocannon({ url, connections: CONNECTIONS, duration: 1 }); // warm-up (fills the cache, JIT)
+  if (warmUp) await autocannon({ url, connections, duration: 1 }); // fills the cache, warms the JIT
   const before = await cpuOf(server);
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
+  const r = await autocannon({ url, connections, duration: seconds });
   const after = await cpuOf(server);
   const cpu = after.user - before.user + (after.system - before.system);
   return {
     rps: Math.round(r.requests.average),
     p50: r.latency.p50,
     p99: r.latency.p99,
-    cpuUs: Math.round((cpu / r.requests.total) * 10) / 10,
+    cpuUs: Math.round((cpu / Math.max(1, r.requests.total)) * 10) / 10,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
   };
 }
-
-async function stampede(url: string): Promise<number> {
-  const key = `cold-${Date.now()}`;
-  await Promise.all(Array.from({ length: 100 }, () => fetch(`${url}/slow?k=${key}`).then((r) => r.text())));
-  const { runs } = (await (await fetch(`${url}/slow-runs`)).json()) as { runs: number };
-  return runs;
-}
-
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Median of each field over the rounds. */
 function medianLoad(loads: Load[]): Load {
   const pick = (field: keyof Load) => median(loads.map((l) => l[field]));
   return {
@@ -98,21 +103,145 @@ function medianLoad(loads: Load[]): Load {
   };
 }
 
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 interface Scenario {
-  id: 'a' | 'b' | 'c' | 'c0' | 'c1' | 'd';
+  id: string;
   label: string;
   server: string;
   path: string;
 }
 
-const SCENARIOS: Scenario[] = [
+/**
+ * Starts every server of the section first, then interleaves the runs round by round so that
+ * drift in the machine's load touches every scenario alike; each figure is the median of the
+ * rounds, compared with the section's first scenario (its baseline).
+ */
+async function section(adapter: Adapter, scenarios: Scenario[], env: Record<string, string> = {}) {
+  const servers = new Map<string, Server>();
+  for (const name of new Set(scenarios.map((s) => s.server))) servers.set(name, await startServer(name, adapter, env));
+  const runs = new Map<string, Load[]>(scenarios.map((s) => [s.id, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const scenario of scenarios) runs.get(scenario.id)!.push(await load(servers.get(scenario.server)!, scenario.path));
+  }
+  const base = medianLoad(runs.get(scenarios[0].id)!);
+  const rows: string[][] = [];
+  const summary: Record<string, unknown> = {};
+  for (const scenario of scenarios) {
+    const x = medianLoad(runs.get(scenario.id)!);
+    const rpsVsBase = round2(x.rps / base.rps);
+    const cpuCapacityVsBase = round2(base.cpuUs / x.cpuUs);
+    summary[scenario.id] = { label: scenario.label, ...x, rpsVsBase, cpuCapacityVsBase, rounds: runs.get(scenario.id) };
+    rows.push([
+      adapter,
+      scenario.label,
+      String(x.rps),
+      rpsVsBase.toFixed(2),
+      String(x.cpuUs),
+      cpuCapacityVsBase.toFixed(2),
+      String(x.p50),
+      String(x.p99),
+    ]);
+  }
+  return { servers, summary, rows };
+}
+
+async function stopAll(servers: Map<string, Server>): Promise<void> {
+  for (const server of servers.values()) await stop(server);
+}
+
+async function stampede(url: string): Promise<number> {
+  const key = `cold-${Date.now()}`;
+  await Promise.all(Array.from({ length: 100 }, () => fetch(`${url}/slow?k=${key}`).then((r) => r.text())));
+  const { runs } = (await (await fetch(`${url}/slow-runs`)).json()) as { runs: number };
+  return runs;
+}
+
+const CORE: Scenario[] = [
   { id: 'a', label: '(a) bare route, no interceptor', server: 'bare', path: '/bare' },
-  { id: 'b', label: '(b) ResponseCache hit', server: 'ours', path: '/cached' },
+  { id: 'b', label: '(b) ResponseCache hit (memory)', server: 'ours', path: '/cached' },
   { id: 'c', label: '(c) undecorated route, our interceptor bound globally', server: 'ours-global', path: '/undecorated' },
   { id: 'c0', label: '(c0) undecorated route, a no-op global interceptor (Nest floor)', server: 'noop', path: '/bare' },
   { id: 'c1', label: '(c1) undecorated route, default binding (decorators bind it)', server: 'ours', path: '/undecorated' },
-  { id: 'd', label: '(d) @nestjs/cache-manager CacheInterceptor hit', server: 'cache-manager', path: '/cache-manager' },
+  { id: 'd', label: '(d) @nestjs/cache-manager CacheInterceptor hit (memory)', server: 'cache-manager', path: '/cache-manager' },
 ];
+
+const STORES: Scenario[] = [
+  { id: 'a', label: '(a) bare route, no interceptor', server: 'bare', path: '/bare' },
+  { id: 'redis', label: 'ResponseCache hit, redis store', server: 'ours-redis', path: '/cached' },
+  { id: 'tiered', label: 'ResponseCache hit, tiered store', server: 'ours-tiered', path: '/cached' },
+  { id: 'cm-redis', label: '@nestjs/cache-manager hit, Keyv Redis store', server: 'cache-manager-redis', path: '/cache-manager' },
+];
+
+/** p99 of a 20 ms cacheable route while Redis is SIGSTOPed, against the handler's own p99. */
+async function whileRedisHangs(redis: RedisProcess) {
+  const server = await startServer('ours-redis', 'fastify', { REDIS_URL: redis.url });
+  try {
+    const handler = await load(server, '/work?nocache=true', SECONDS, 20);
+    await fetch(`${server.url}/work`).then((r) => r.text());
+    redis.pause();
+    const hung = await load(server, '/work', SECONDS, 20, false); // from the first request on
+    redis.resume();
+    return { handler, hung, timeoutMs: 100 };
+  } finally {
+    redis.resume();
+    await stop(server);
+  }
+}
+
+/**
+ * Time from an invalidation acknowledged on instance A to instance B's L1 no longer holding the
+ * entry (two tiered stores on one Redis, in this process).
+ */
+async function busPropagation(redis: RedisProcess, samples = 300) {
+  const prefix = `bench-bus-${process.pid}:`;
+  const clock = new ManualClock(Date.now());
+  const make = async () => {
+    const l2 = new RedisCacheStore({ client: createRedisClient({ url: redis.url }), prefix, ownsClient: true, clock });
+    const store = new TieredCacheStore({ l2, subscriber: duplicateClient(l2.client), channel: `${prefix}bus`, clock });
+    for (let i = 0; i < 500 && !store.trusted; i++) await new Promise((r) => setTimeout(r, 10));
+    return store;
+  };
+  const a = await make();
+  const b = await make();
+  const delays: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const key = `k${i}`;
+      const tags = ['t', keyFenceTag(key)];
+      const fence = await a.snapshot(tags);
+      const entry: CacheEntry = {
+        status: 200,
+        headers: {},
+        body: 'x',
+        etag: 'W/"x"',
+        storedAt: clock.now(),
+        expiresAt: clock.now() + 60_000,
+        fence,
+      };
+      await a.set(key, entry, 60_000);
+      await b.get(key, tags); // now in B's L1
+      await a.invalidateTags(['t']);
+      const acknowledged = performance.now();
+      while ((await b.l1.get(key)) !== undefined) await new Promise((r) => setImmediate(r));
+      delays.push(performance.now() - acknowledged);
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+  const ms = (x: number) => Math.round(x * 1000) / 1000;
+  return { samples, p50Ms: ms(percentile(delays, 50)), p99Ms: ms(percentile(delays, 99)), maxMs: ms(Math.max(...delays)) };
+}
+
+function table(rows: string[][]): string {
+  const header = ['adapter', 'scenario', 'req/s', 'req/s vs (a)', 'server CPU µs/req', 'CPU capacity vs (a)', 'p50 ms', 'p99 ms'];
+  return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {
@@ -121,51 +250,56 @@ async function main(): Promise<void> {
     seconds: SECONDS,
     rounds: ROUNDS,
     connections: CONNECTIONS,
-    adapters: {},
   };
-  const rows: string[][] = [];
+  const coreRows: string[][] = [];
+  const core: Record<string, unknown> = {};
   for (const adapter of ['express', 'fastify'] as Adapter[]) {
-    // All servers start first; the runs then interleave, round by round, so that drift in
-    // the machine's load touches every scenario alike. Each figure is the median of the rounds.
-    const servers = new Map<string, Server>();
-    for (const name of new Set(SCENARIOS.map((s) => s.server))) servers.set(name, await startServer(name, adapter));
-    const runs = new Map<string, Load[]>(SCENARIOS.map((s) => [s.id, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const scenario of SCENARIOS) runs.get(scenario.id)!.push(await load(servers.get(scenario.server)!, scenario.path));
-    }
+    const { servers, summary, rows } = await section(adapter, CORE);
     const e = await stampede(servers.get('ours')!.url);
-    for (const server of servers.values()) await stop(server);
-
-    const a = medianLoad(runs.get('a')!);
-    const round2 = (x: number) => Math.round(x * 100) / 100;
-    const summary: Record<string, unknown> = { stampede100ColdHandlerRuns: e };
-    for (const scenario of SCENARIOS) {
-      const x = medianLoad(runs.get(scenario.id)!);
-      const rpsVsBare = round2(x.rps / a.rps);
-      const cpuCapacityVsBare = round2(a.cpuUs / x.cpuUs);
-      summary[scenario.id] = { label: scenario.label, ...x, rpsVsBare, cpuCapacityVsBare, rounds: runs.get(scenario.id) };
-      rows.push([
-        adapter,
-        scenario.label,
-        String(x.rps),
-        rpsVsBare.toFixed(2),
-        String(x.cpuUs),
-        cpuCapacityVsBare.toFixed(2),
-        String(x.p50),
-        String(x.p99),
-      ]);
-    }
-    rows.push([adapter, '(e) 100 concurrent requests on a cold key, 200 ms handler', `handler ran ${e}×`, '', '', '', '', '']);
-    (results.adapters as Record<string, unknown>)[adapter] = summary;
+    await stopAll(servers);
+    coreRows.push(...rows, [adapter, '(e) 100 concurrent requests on a cold key, 200 ms handler', `handler ran ${e}×`, '', '', '', '', '']);
+    core[adapter] = { ...summary, stampede100ColdHandlerRuns: e };
   }
-  const header = ['adapter', 'scenario', 'req/s', 'req/s vs (a)', 'server CPU µs/req', 'CPU capacity vs (a)', 'p50 ms', 'p99 ms'];
-  const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-  process.stdout.write(
-    `\n${table}\n\n(median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${process.version})\n`,
-  );
+  results.core = core;
+
+  const redis = await RedisProcess.start(['--maxmemory', '512mb', '--maxmemory-policy', 'volatile-lru']);
+  let storesTable = '';
+  let hangLine = '';
+  let busLine = '';
+  try {
+    const stores = await section('fastify', STORES, { REDIS_URL: redis.url });
+    await stopAll(stores.servers);
+    results.stores = stores.summary;
+    storesTable = table(stores.rows);
+
+    const hang = await whileRedisHangs(redis);
+    results.whileRedisHangs = hang;
+    const budget = hang.handler.p99 + hang.timeoutMs + 10;
+    hangLine = `p99 of a 20 ms route while Redis is SIGSTOPed: ${hang.hung.p99} ms (handler alone: p99 ${hang.handler.p99} ms; budget handler p99 + CACHE_OP_TIMEOUT_MS ${hang.timeoutMs} + 10 = ${budget} ms; ${hang.hung.errors + hang.hung.non2xx} failed requests)`;
+
+    const bus = await busPropagation(redis);
+    results.busPropagation = bus;
+    busLine = `tiered: invalidation acknowledged on A → gone from B's L1: p50 ${bus.p50Ms} ms, p99 ${bus.p99Ms} ms, max ${bus.maxMs} ms over ${bus.samples} invalidations`;
+  } finally {
+    await redis.stop();
+  }
+
+  const text = [
+    table(coreRows),
+    '',
+    `(median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${process.version})`,
+    '',
+    'Stores (Fastify, a local redis-server):',
+    '',
+    storesTable,
+    '',
+    hangLine,
+    busLine,
+  ].join('\n');
+  process.stdout.write(`\n${text}\n`);
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...results, table }, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...results, text }, null, 2)}\n`);
 }
 
 main().catch((error: unknown) => {

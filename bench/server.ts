@@ -18,7 +18,19 @@ import {
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from '../libs/response-cache/src';
+import { createKeyv } from '@keyv/redis';
+import {
+  Cacheable,
+  RedisCacheStore,
+  ResponseCacheInterceptor,
+  ResponseCacheModule,
+  TieredCacheStore,
+  createRedisClient,
+  duplicateClient,
+} from '../libs/response-cache/src';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `bench-${process.pid}:`;
 
 /** A constant JSON body of about 1.5 KB. */
 export const PAYLOAD = {
@@ -67,7 +79,35 @@ class OursController {
   runs() {
     return { runs: slowRuns };
   }
+
+  /** A handler that takes 20 ms, for latency while the store hangs. */
+  @Get('work')
+  @Cacheable({ ttl: 3600 })
+  async work() {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return PAYLOAD;
+  }
 }
+
+function redisStore(): RedisCacheStore {
+  return new RedisCacheStore({ client: createRedisClient({ url: REDIS_URL }), prefix: PREFIX, ownsClient: true });
+}
+
+@Module({ imports: [ResponseCacheModule.forRootAsync({ useFactory: () => ({ store: redisStore() }) })], controllers: [OursController] })
+class OursRedisModule {}
+
+@Module({
+  imports: [
+    ResponseCacheModule.forRootAsync({
+      useFactory: () => {
+        const l2 = redisStore();
+        return { store: new TieredCacheStore({ l2, subscriber: duplicateClient(l2.client), channel: `${PREFIX}bus` }) };
+      },
+    }),
+  ],
+  controllers: [OursController],
+})
+class OursTieredModule {}
 
 @Controller()
 class CacheManagerController {
@@ -107,11 +147,23 @@ class OursGlobalModule {}
 @Module({ imports: [CacheModule.register({ ttl: 3_600_000 })], controllers: [CacheManagerController] })
 class CacheManagerModule {}
 
+/** @nestjs/cache-manager with its Redis store (Keyv) on the same Redis. */
+@Module({
+  imports: [
+    CacheModule.registerAsync({ useFactory: () => ({ ttl: 3_600_000, stores: [createKeyv(REDIS_URL, { namespace: PREFIX }) as never] }) }),
+  ],
+  controllers: [CacheManagerController],
+})
+class CacheManagerRedisModule {}
+
 const modules = {
   bare: BareModule,
   noop: NoopModule,
   ours: OursModule,
   'ours-global': OursGlobalModule,
+  'ours-redis': OursRedisModule,
+  'ours-tiered': OursTieredModule,
+  'cache-manager-redis': CacheManagerRedisModule,
   'cache-manager': CacheManagerModule,
 } as const;
 

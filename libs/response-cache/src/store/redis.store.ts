@@ -93,7 +93,9 @@ export class RedisCacheStore implements CacheStore {
   }
 
   private async versions(tags: readonly string[]): Promise<number[]> {
-    const raw = await Promise.all(tags.map((tag) => this.client.get(this.versionKey(tag))));
+    const keys = tags.map((tag) => this.versionKey(tag));
+    // One MGET on a single node; on Cluster, one GET per key, auto-pipelined per node.
+    const raw = this.isCluster ? await Promise.all(keys.map((k) => this.client.get(k))) : await this.client.mget(keys);
     return raw.map((v) => (v === null ? 0 : Number(v)));
   }
 

@@ -14,6 +14,50 @@ export interface ResilienceOptions {
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
+interface Pending {
+  deadline: number;
+  expire(): void;
+}
+
+/**
+ * The deadlines of every store operation in flight, swept by one timer every few milliseconds
+ * (instead of a timer per operation, which costs more than a hit from memory). The timer runs
+ * only while operations are pending. A timeout fires at most `SWEEP_MS` late.
+ */
+const SWEEP_MS = 5;
+const deadlines = new (class Deadlines {
+  private readonly pending = new Set<Pending>();
+  private timer: NodeJS.Timeout | undefined;
+
+  add(entry: Pending): void {
+    this.pending.add(entry);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** False when the entry had already expired (or was never added). */
+  delete(entry: Pending): boolean {
+    return this.pending.delete(entry);
+  }
+
+  private sweep(): void {
+    if (this.pending.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const entry of this.pending) {
+      if (entry.deadline <= now) {
+        this.pending.delete(entry);
+        entry.expire();
+      }
+    }
+  }
+})();
+
 export class StoreTimeoutError extends ResponseCacheError {}
 export class CircuitOpenError extends ResponseCacheError {}
 
@@ -83,38 +127,51 @@ export class ResilientCacheStore implements CacheStore {
     return this.inner.close?.() ?? Promise.resolve();
   }
 
-  private async run<T>(operation: string, fn: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+  private run<T>(operation: string, fn: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     const state = this.circuit;
     if (state === 'open' || (state === 'half-open' && this.probing)) {
-      throw new CircuitOpenError(`circuit open for store "${this.name}" (${operation} skipped)`);
+      return Promise.reject(new CircuitOpenError(`circuit open for store "${this.name}" (${operation} skipped)`));
     }
     const probe = state === 'half-open';
     if (probe) this.probing = true;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const work = fn();
-      const result = await Promise.race([
-        work,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            work.catch(() => undefined); // it may still fail later; nobody is waiting for it
-            reject(new StoreTimeoutError(`store "${this.name}" did not answer ${operation} within ${timeoutMs} ms`));
-          }, timeoutMs);
-        }),
-      ]);
-      this.failures = 0;
-      this.state = 'closed';
-      return result;
-    } catch (error) {
-      this.failures++;
-      if (probe || this.failures >= this.failureThreshold) {
-        this.state = 'open';
-        this.openedAt = this.clock.now();
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = {
+        deadline: performance.now() + timeoutMs,
+        expire: () => {
+          this.failed(probe);
+          reject(new StoreTimeoutError(`store "${this.name}" did not answer ${operation} within ${timeoutMs} ms`));
+        },
+      };
+      deadlines.add(pending);
+      let work: Promise<T>;
+      try {
+        work = fn();
+      } catch (error) {
+        work = Promise.reject(error);
       }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      if (probe) this.probing = false;
+      work.then(
+        (value) => {
+          if (!deadlines.delete(pending)) return; // already timed out
+          this.failures = 0;
+          this.state = 'closed';
+          if (probe) this.probing = false;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (!deadlines.delete(pending)) return;
+          this.failed(probe);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private failed(probe: boolean): void {
+    this.failures++;
+    if (probe) this.probing = false;
+    if (probe || this.failures >= this.failureThreshold) {
+      this.state = 'open';
+      this.openedAt = this.clock.now();
     }
   }
 }
