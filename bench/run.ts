@@ -263,9 +263,9 @@ async function main(): Promise<void> {
   results.core = core;
 
   const redis = await RedisProcess.start(['--maxmemory', '512mb', '--maxmemory-policy', 'volatile-lru']);
-  let storesTable = '';
-  let hangLine = '';
-  let busLine = '';
+  let storesTable: string;
+  let hangLine: string;
+  let busLine: string;
   try {
     const stores = await section('fastify', STORES, { REDIS_URL: redis.url });
     await stopAll(stores.servers);
