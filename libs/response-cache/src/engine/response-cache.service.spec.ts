@@ -192,6 +192,34 @@ describe('ResponseCacheService: value API', () => {
   });
 });
 
+describe('ResponseCacheService: invalidations the store refused are retried', () => {
+  it('replays a refused invalidation once the store is back, so the old entry is not served', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryCacheStore({ clock });
+    let down = false;
+    const flaky: CacheStore = Object.assign(Object.create(memory) as CacheStore, {
+      invalidateTags: (tags: readonly string[]) => (down ? Promise.reject(new Error('down')) : memory.invalidateTags(tags)),
+      delete: (key: string) => (down ? Promise.reject(new Error('down')) : memory.delete(key)),
+    });
+    const { service } = setup(flaky);
+    jest.spyOn((service as unknown as { logger: { warn: () => void } }).logger, 'warn').mockImplementation(() => undefined);
+    await service.set('users', ['old'], { tags: ['users'] });
+    await service.set('k', 'old');
+    down = true;
+    expect(await service.invalidateTags(['users'])).toBe(false);
+    expect(await service.delete('k')).toBe(false);
+    expect(service.pendingInvalidations).toBe(2);
+    await expect(service.retryPending()).rejects.toThrow('down'); // still down: kept
+    expect(service.pendingInvalidations).toBe(2);
+    down = false;
+    expect(await service.retryPending()).toBe(true);
+    expect(service.pendingInvalidations).toBe(0);
+    expect(await service.get('users')).toBeUndefined();
+    expect(await service.get('k')).toBeUndefined();
+    await service.onModuleDestroy();
+  });
+});
+
 describe('ResponseCacheService: failures never reach the caller', () => {
   const broken: CacheStore = {
     name: 'broken',
@@ -217,5 +245,6 @@ describe('ResponseCacheService: failures never reach the caller', () => {
     expect(await service.clear()).toBe(false);
     const operations = seen.filter((e) => e.type === 'store-error').map((e) => e.operation);
     expect(operations).toEqual(expect.arrayContaining(['get', 'snapshot', 'invalidateTags', 'delete', 'clear']));
+    await service.onModuleDestroy();
   });
 });

@@ -24,6 +24,10 @@ export interface CacheSetOptions {
   tags?: readonly string[];
 }
 
+const RETRY_INTERVAL_MS = 250;
+/** Past this many refused invalidations, the retry clears the cache instead of replaying them. */
+const MAX_PENDING_INVALIDATIONS = 10_000;
+
 /** Marks a read that failed in the store (the caller goes on without the cache). */
 export const STORE_FAILED = Symbol('STORE_FAILED');
 
@@ -41,6 +45,9 @@ export class ResponseCacheService implements OnModuleDestroy {
   private lastErrorLog = 0;
   private suppressedErrors = 0;
   private readonly writes = new Set<Promise<unknown>>();
+  /** Invalidations the store refused (down, slow): retried until it takes them. */
+  private readonly pending = { tags: new Set<string>(), keys: new Set<string>(), clear: false };
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
@@ -86,7 +93,11 @@ export class ResponseCacheService implements OnModuleDestroy {
     return result.collapsed ? (JSON.parse(result.entry.body) as T) : result.value;
   }
 
-  /** Invalidates every entry carrying one of `tags`, across every instance sharing the store. */
+  /**
+   * Invalidates every entry carrying one of `tags`, across every instance sharing the store.
+   * If the store refuses, the invalidation is kept and retried in the background until it is
+   * taken (and reported): an outage must not leave entries valid that a write made stale.
+   */
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
     if (tags.length === 0) return true;
     try {
@@ -95,11 +106,13 @@ export class ResponseCacheService implements OnModuleDestroy {
       return true;
     } catch (error) {
       this.storeError('invalidateTags', error);
+      for (const tag of tags) this.pending.tags.add(tag);
+      this.scheduleRetry();
       return false;
     }
   }
 
-  /** Deletes one key (and fences a fill of it still in flight). */
+  /** Deletes one key (and fences a fill of it still in flight); retried like invalidations. */
   async delete(key: string): Promise<boolean> {
     try {
       const existed = await this.store.delete(key);
@@ -107,11 +120,13 @@ export class ResponseCacheService implements OnModuleDestroy {
       return existed;
     } catch (error) {
       this.storeError('delete', error);
+      this.pending.keys.add(key);
+      this.scheduleRetry();
       return false;
     }
   }
 
-  /** Removes every entry of this cache. */
+  /** Removes every entry of this cache; retried like invalidations. */
   async clear(): Promise<boolean> {
     try {
       await this.store.clear();
@@ -119,8 +134,56 @@ export class ResponseCacheService implements OnModuleDestroy {
       return true;
     } catch (error) {
       this.storeError('clear', error);
+      this.pending.clear = true;
+      this.scheduleRetry();
       return false;
     }
+  }
+
+  /** Invalidations still waiting for the store to take them. */
+  get pendingInvalidations(): number {
+    return this.pending.tags.size + this.pending.keys.size + (this.pending.clear ? 1 : 0);
+  }
+
+  /** Retries the invalidations the store refused; true when none is left. */
+  async retryPending(): Promise<boolean> {
+    const { tags, keys } = this.pending;
+    if (this.pending.clear || tags.size + keys.size > MAX_PENDING_INVALIDATIONS) {
+      // Too many to replay one by one (or a clear was asked for): a clear covers them all.
+      await this.store.clear();
+      this.pending.clear = false;
+      tags.clear();
+      keys.clear();
+      return true;
+    }
+    if (tags.size > 0) {
+      const batch = [...tags];
+      await this.store.invalidateTags(batch);
+      for (const tag of batch) tags.delete(tag);
+    }
+    for (const key of [...keys]) {
+      await this.store.delete(key);
+      keys.delete(key);
+    }
+    return this.pendingInvalidations === 0;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setInterval(() => {
+      this.retryPending().then(
+        (done) => {
+          if (done) this.stopRetrying();
+        },
+        () => undefined, // still failing: try again at the next tick
+      );
+    }, RETRY_INTERVAL_MS);
+    this.retryTimer.unref();
+  }
+
+  private stopRetrying(): void {
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   // ---- entry-level API (used by the interceptor) ----
@@ -130,6 +193,9 @@ export class ResponseCacheService implements OnModuleDestroy {
    * the entry's expected `tags` lets a remote store validate it in one round trip.
    */
   async lookup(key: string, tags?: readonly string[]): Promise<CacheEntry | undefined | typeof STORE_FAILED> {
+    // An invalidation this instance acknowledged has not reached the store yet: nothing it holds
+    // can be trusted until the retry lands.
+    if (this.retryTimer !== undefined) return STORE_FAILED;
     try {
       return await this.store.get(key, tags === undefined ? undefined : fenceTagsOf(key, tags));
     } catch (error) {
@@ -170,6 +236,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopRetrying();
     await this.settle();
     await this.store.close?.();
   }
