@@ -99,6 +99,15 @@ describe.each(ADAPTERS)('a failing Redis never hurts the app (%s)', (adapter) =>
     expect(names.every((n) => n === 'Written during the outage')).toBe(true);
   });
 
+  it('shuts down while Redis hangs', async () => {
+    redis.pause();
+    const closed = demo.close().then(() => 'closed');
+    const hung = new Promise((resolve) => setTimeout(() => resolve('hung'), HANG_MS));
+    expect(await Promise.race([closed, hung])).toBe('closed');
+    redis.resume();
+    demo = await startDemo(adapter, { CACHE_STORE: 'memory' }); // for afterEach
+  });
+
   it('reports the store degraded, not the app unready, while Redis is down', async () => {
     await redis.kill();
     for (let i = 0; i < 5; i++) await request(demo); // opens the circuit

@@ -65,3 +65,18 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
 export function duplicateClient(client: RedisClient): RedisClient {
   return (client as { isCluster?: boolean }).isCluster === true ? (client as Cluster).duplicate() : (client as Redis).duplicate();
 }
+
+/** Quits politely, but never waits on a hung server for more than `waitMs`: then disconnects. */
+export async function quitClient(client: RedisClient, waitMs = 500): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.quit(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('quit timed out')), waitMs))),
+    ]);
+  } catch {
+    client.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}

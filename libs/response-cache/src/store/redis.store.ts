@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from './cache-store';
 import { decodeEntry, encodeEntry } from './entry-codec';
+import { quitClient } from './redis-client';
 
 export type RedisClient = Redis | Cluster;
 
@@ -207,12 +208,7 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    if (!this.ownsClient) return;
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    if (this.ownsClient) await quitClient(this.client);
   }
 
   private masters(): Redis[] {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot } from './cache-store';
 import { MemoryCacheStore } from './memory.store';
+import { quitClient } from './redis-client';
 import type { RedisCacheStore, RedisClient } from './redis.store';
 
 export interface TieredCacheStoreOptions {
@@ -130,11 +131,7 @@ export class TieredCacheStore implements CacheStore {
   async close(): Promise<void> {
     this.closed = true;
     this.distrust();
-    try {
-      await this.subscriber.quit();
-    } catch {
-      this.subscriber.disconnect();
-    }
+    await quitClient(this.subscriber);
     await this.l2.close();
   }
 
