@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
+import { AdminTokenGuard, ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
 import type { Clock, ResponseCacheModuleOptions } from '../../../libs/response-cache/src';
 import { createDemoStore } from './demo-store';
 import { DB_OPTIONS, DEMO_DATA, DbOptions, DemoData, DemoDatabase } from './data/demo-database';
@@ -11,6 +11,7 @@ import { PostsController } from './posts/posts.controller';
 import { DemoMetrics } from './system/demo-metrics';
 import { SystemController } from './system/system.controller';
 import { UsersController } from './users/users.controller';
+import { DemoAdminController } from './system/demo-admin.controller';
 
 export interface DemoModuleOptions {
   /** Environment to read (default: process.env). */
@@ -40,21 +41,25 @@ export class DemoModule {
             return {
               store: createDemoStore(demo, options.clock),
               ttl: demo.cacheTtlSeconds,
+              staleWhileRevalidate: demo.staleWhileRevalidateSeconds,
+              staleIfError: demo.staleIfErrorSeconds,
               opTimeoutMs: demo.cacheOpTimeoutMs,
               maxMemoryBytes: Math.round(demo.cacheMaxMemoryMb * 1024 * 1024),
               logOperations: demo.cacheLogOperations,
+              adminToken: demo.cacheAdminToken,
               clock: options.clock,
               ...options.cacheOptions,
             };
           },
         }),
       ],
-      controllers: [UsersController, PostsController, JobsController, SystemController],
+      controllers: [UsersController, PostsController, JobsController, SystemController, DemoAdminController],
       providers: [
         DemoMetrics,
         DemoDatabase,
         { provide: DEMO_DATA, useValue: options.data ?? new DemoData() },
         ResponseCacheHealthIndicator,
+        AdminTokenGuard,
         {
           provide: DB_OPTIONS,
           inject: [ConfigService],

@@ -2,6 +2,7 @@ export { ResponseCacheModule } from './response-cache.module';
 export { ResponseCacheService, STORE_FAILED } from './engine/response-cache.service';
 export type { CacheSetOptions, DraftEntry, FillResult, Produced } from './engine/response-cache.service';
 export { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
+export { AdminTokenGuard } from './admin/admin-token.guard';
 export { Cacheable } from './decorators/cacheable.decorator';
 export { InvalidateTags } from './decorators/invalidate-tags.decorator';
 export { NoCache } from './decorators/no-cache.decorator';

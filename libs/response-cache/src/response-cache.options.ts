@@ -83,6 +83,18 @@ export interface CacheableOptions {
   key?: (ctx: CacheRequestContext) => string;
   /** Response statuses that may be stored. Default: the module's `cacheableStatuses` ([200]). */
   statuses?: readonly number[];
+  /**
+   * Seconds past the TTL during which a stale entry is served at once while one background
+   * refresh runs (RFC 5861). Default: the module's `staleWhileRevalidate` (0).
+   */
+  staleWhileRevalidate?: number;
+  /**
+   * Seconds past the TTL during which a stale entry is served instead of a 5xx or a thrown error
+   * (RFC 5861). Default: the module's `staleIfError` (0).
+   */
+  staleIfError?: number;
+  /** Never serve this route stale, whatever the windows say. Default: the module's (false). */
+  mustRevalidate?: boolean;
 }
 
 /** Resolves the verified identity of the caller for `scope: 'user'` / `'tenant'`. */
@@ -97,6 +109,12 @@ export interface ResponseCacheModuleOptions {
   store?: CacheStore;
   /** Default server-side TTL in seconds for routes that do not set one. Default 300. */
   ttl?: number;
+  /** Default stale-while-revalidate window in seconds. Default 0. */
+  staleWhileRevalidate?: number;
+  /** Default stale-if-error window in seconds. Default 0. */
+  staleIfError?: number;
+  /** Never serve stale entries (overrides every window). Default false. */
+  mustRevalidate?: boolean;
   /**
    * Bound on any single operation of a remote store, in ms (past it, the request goes on without
    * the cache). Default 100, at most 250.
@@ -128,6 +146,8 @@ export interface ResponseCacheModuleOptions {
   clock?: Clock;
   /** Switch the cache off (every route answers BYPASS, detail `disabled`). Default true. */
   enabled?: boolean;
+  /** Bearer token of the admin routes; unset, they answer 401 to everything. Default unset. */
+  adminToken?: string;
 }
 
 /** Extras of the module definition (not part of the options object the services see). */
@@ -143,6 +163,9 @@ export interface ResolvedCacheOptions {
   /** The store, wrapped with timeouts and a circuit breaker unless it is local. */
   store: CacheStore;
   ttlMs: number;
+  staleWhileRevalidateMs: number;
+  staleIfErrorMs: number;
+  mustRevalidate: boolean;
   cacheableStatuses: ReadonlySet<number>;
   cacheStatusName: string;
   bypassQueryParam: string | false;
@@ -154,6 +177,7 @@ export interface ResolvedCacheOptions {
   logOperations: boolean;
   clock: Clock;
   enabled: boolean;
+  adminToken?: string;
 }
 
 interface RequestWithIdentity {
@@ -278,6 +302,9 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
   return {
     store,
     ttlMs: seconds('ttl', options.ttl ?? 300, 0.001),
+    staleWhileRevalidateMs: seconds('staleWhileRevalidate', options.staleWhileRevalidate ?? 0),
+    staleIfErrorMs: seconds('staleIfError', options.staleIfError ?? 0),
+    mustRevalidate: options.mustRevalidate ?? false,
     cacheableStatuses: validateStatuses('cacheableStatuses', options.cacheableStatuses ?? [200]),
     cacheStatusName: name,
     bypassQueryParam: bypass,
@@ -289,5 +316,6 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     logOperations: options.logOperations ?? false,
     clock,
     enabled: options.enabled ?? true,
+    adminToken: options.adminToken === undefined || options.adminToken.trim() === '' ? undefined : options.adminToken.trim(),
   };
 }

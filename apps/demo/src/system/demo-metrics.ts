@@ -33,6 +33,12 @@ export class DemoMetrics implements OnModuleInit, OnModuleDestroy {
     labelNames: ['route', 'reason'],
     registers: [this.registry],
   });
+  private readonly stale = new Counter({
+    name: 'cache_stale_total',
+    help: 'Stale entries served (stale-while-revalidate, stale-if-error)',
+    labelNames: ['route', 'reason'],
+    registers: [this.registry],
+  });
   private readonly coalesced = new Counter({
     name: 'cache_coalesced_total',
     help: 'Requests that waited for a concurrent fill',
@@ -74,6 +80,9 @@ export class DemoMetrics implements OnModuleInit, OnModuleDestroy {
         break;
       case 'bypass':
         this.bypasses.inc({ route, reason: event.reason ?? 'unknown' });
+        break;
+      case 'stale':
+        this.stale.inc({ route, reason: event.reason ?? 'stale' });
         break;
       case 'coalesced':
         this.coalesced.inc({ route });

@@ -9,6 +9,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function validate(options: CacheableOptions): void {
   if (options.ttl !== undefined) seconds('@Cacheable ttl', options.ttl, 0.001);
+  if (options.staleWhileRevalidate !== undefined) seconds('@Cacheable staleWhileRevalidate', options.staleWhileRevalidate);
+  if (options.staleIfError !== undefined) seconds('@Cacheable staleIfError', options.staleIfError);
   if (options.scope !== undefined && !SCOPES.has(options.scope)) {
     throw new ResponseCacheConfigError(
       '@Cacheable scope',

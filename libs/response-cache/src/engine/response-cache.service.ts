@@ -256,6 +256,20 @@ export class ResponseCacheService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Refreshes `key` in the background unless a fill of it is already running here (one refresh
+   * per key, however many requests see the stale entry). A failing refresh leaves the stale
+   * entry in place until its window ends.
+   */
+  refreshInBackground(key: string, tags: readonly string[], ttlMs: number, produce: () => Promise<Produced<unknown>>): void {
+    if (this.flights.has(key)) return;
+    this.track(
+      this.fill(key, tags, ttlMs, produce).catch((error: unknown) => {
+        this.logger.debug?.(`background refresh failed: ${error instanceof Error ? error.message : String(error)}`);
+      }),
+    );
+  }
+
   /** Snapshots the fence, produces, and starts the (fenced) write of what is storable. */
   private async produceAndStore<T>(
     key: string,

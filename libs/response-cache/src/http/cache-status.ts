@@ -38,6 +38,11 @@ export class CacheStatus {
     return this.hitPrefix + ttlSeconds;
   }
 
+  /** The origin failed (`status`) and a stale entry was served instead (RFC 9211 `fwd=stale`). */
+  staleOnError(status: number, ttlSeconds: number): string {
+    return `${this.name}; fwd=stale; fwd-status=${status}; ttl=${ttlSeconds}`;
+  }
+
   bypass(reason: BypassReason): string {
     let value = this.bypassed.get(reason);
     if (value === undefined) {

@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { Observable, defer, from, lastValueFrom, mergeMap } from 'rxjs';
 import { DraftEntry, ResponseCacheService, STORE_FAILED } from '../engine/response-cache.service';
@@ -28,6 +28,12 @@ import { CacheEntry } from '../store/cache-store';
 /** Everything about a route that does not depend on the request, computed once per handler. */
 interface CachePlan {
   ttlMs: number;
+  /** Serve a stale entry at once and refresh it in the background, for this long past its TTL. */
+  staleWhileRevalidateMs: number;
+  /** Serve a stale entry instead of a 5xx or a thrown error, for this long past its TTL. */
+  staleIfErrorMs: number;
+  /** How long the store keeps an entry: its TTL plus the longer stale window. */
+  retentionMs: number;
   tags: readonly TagSpec[];
   varyBy: readonly string[];
   scope: CacheScope;
@@ -165,22 +171,58 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const found = await this.cache.lookup(key, tags);
     if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
     const now = this.options.clock.now();
-    if (found !== undefined && found.expiresAt > now) {
+    let fallback: CacheEntry | undefined; // a stale entry to serve if the handler fails
+    if (found !== undefined) {
       const ttl = Math.floor((found.expiresAt - now) / 1000);
-      const body = this.represent(exchange, plan, found, 'HIT', this.status.hit(ttl), now);
-      this.report('hit', exchange, key, started);
-      return body;
+      if (found.expiresAt > now) {
+        const body = this.represent(exchange, plan, found, 'HIT', this.status.hit(ttl), now);
+        this.report('hit', exchange, key, started);
+        return body;
+      }
+      const staleFor = now - found.expiresAt;
+      if (staleFor < plan.staleWhileRevalidateMs) {
+        // RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile.
+        const body = this.represent(exchange, plan, found, 'STALE', this.status.hit(ttl), now);
+        this.cache.refreshInBackground(key, tags, plan.retentionMs, async () => {
+          const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+          const refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
+          return { value, entry: refused === undefined ? this.draft(exchange, value, plan) : undefined };
+        });
+        this.report('stale', exchange, key, started, 'stale-while-revalidate');
+        return body;
+      }
+      if (staleFor < plan.staleIfErrorMs) fallback = found;
     }
 
     // Set before the handler runs, so that an error response says what happened too.
     exchange.setHeader(X_CACHE, 'MISS');
     exchange.setHeader(CACHE_STATUS, this.status.miss);
     let refused: BypassReason | undefined;
-    const result = await this.cache.fill(key, tags, plan.ttlMs, async () => {
-      const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    let failedWith: number | undefined; // the origin's status when a stale entry stands in for it
+    const result = await this.cache.fill(key, tags, plan.retentionMs, async () => {
+      let value: unknown;
+      try {
+        value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      } catch (error) {
+        const status = error instanceof HttpException ? error.getStatus() : 500;
+        if (fallback === undefined || status < 500) throw error;
+        failedWith = status;
+        return { value: undefined };
+      }
+      if (fallback !== undefined && exchange.status() >= 500) {
+        failedWith = exchange.status();
+        return { value: undefined };
+      }
       refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
       return { value, entry: refused === undefined ? this.draft(exchange, value, plan) : undefined };
     });
+    if (failedWith !== undefined && fallback !== undefined) {
+      // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
+      const ttl = Math.floor((fallback.expiresAt - this.options.clock.now()) / 1000);
+      const body = this.represent(exchange, plan, fallback, 'STALE', this.status.staleOnError(failedWith, ttl), now);
+      this.report('stale', exchange, key, started, 'stale-if-error');
+      return body;
+    }
     if (result.collapsed) {
       const body = this.represent(exchange, plan, result.entry, 'MISS', this.status.collapsed);
       this.report('coalesced', exchange, key, started);
@@ -376,8 +418,17 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     const scope = options.scope ?? 'public';
     const varyBy = (options.varyBy ?? []).map((h) => h.toLowerCase());
     const vary = [...(scope === 'public' ? [] : ['Authorization']), ...varyBy];
+    const ttlMs = options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001);
+    const mustRevalidate = options.mustRevalidate ?? this.options.mustRevalidate;
+    const window = (value: number | undefined, fallbackMs: number) =>
+      mustRevalidate ? 0 : value === undefined ? fallbackMs : seconds('stale window', value);
+    const staleWhileRevalidateMs = window(options.staleWhileRevalidate, this.options.staleWhileRevalidateMs);
+    const staleIfErrorMs = window(options.staleIfError, this.options.staleIfErrorMs);
     return {
-      ttlMs: options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001),
+      ttlMs,
+      staleWhileRevalidateMs,
+      staleIfErrorMs,
+      retentionMs: ttlMs + Math.max(staleWhileRevalidateMs, staleIfErrorMs),
       tags: options.tags ?? [],
       varyBy,
       scope,

@@ -9,7 +9,7 @@ export interface CacheEvent {
   route?: string;
   /** Cache key (identities inside it are hashed). */
   key?: string;
-  /** Bypass reason, or the invalidation kind (`tag`, `key`, `clear`). */
+  /** Bypass reason, the invalidation kind (`tag`, `key`, `clear`), or the stale kind. */
   reason?: string;
   /** Invalidated tags. */
   tags?: readonly string[];
