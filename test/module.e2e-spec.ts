@@ -1,4 +1,4 @@
-import { Controller, Get, Header, HttpCode, INestApplication, Module, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, INestApplication, Module, Post, Res, StreamableFile } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Readable } from 'node:stream';
@@ -85,6 +85,18 @@ class CachedController {
   stream() {
     calls++;
     return new StreamableFile(Readable.from([Buffer.from('bytes')]));
+  }
+
+  /** No tags anywhere: RFC 9111 §4.4 invalidates GET /cached/json after a successful POST to it. */
+  @Post('json')
+  touch() {
+    return { touched: true };
+  }
+
+  @Post('elsewhere')
+  @Header('Location', '/cached/text')
+  create() {
+    return { created: true };
   }
 
   @Get('raw')
@@ -205,6 +217,18 @@ describe.each(CASES)('ResponseCacheModule on %s, interceptor bound by %s', (adap
     expect(second.headers.get('x-cache')).toBe('BYPASS');
     expect(second.headers.get('cache-status')).toBe(`ResponseCache; fwd=bypass; detail=${reason}`);
     if (path === '/cached/stream') expect(secondBody).toBe('bytes');
+  });
+
+  it('a successful unsafe request invalidates the cached GET of its URI and of its Location (RFC 9111 §4.4)', async () => {
+    await get('/cached/json');
+    expect((await get('/cached/json')).headers.get('x-cache')).toBe('HIT');
+    expect((await fetch(`${url}/cached/json`, { method: 'POST' })).status).toBe(201);
+    expect((await get('/cached/json')).headers.get('x-cache')).toBe('MISS');
+
+    await get('/cached/text');
+    expect((await get('/cached/text')).headers.get('x-cache')).toBe('HIT');
+    await fetch(`${url}/cached/elsewhere`, { method: 'POST' });
+    expect((await get('/cached/text')).headers.get('x-cache')).toBe('MISS');
   });
 
   it('caches handlers that use @Res({ passthrough: true })', async () => {

@@ -7,7 +7,7 @@ import { BypassReason, CacheStatus } from '../http/cache-status';
 import { isNotModified } from '../http/conditional-request';
 import { weakEtag } from '../http/etag';
 import { HttpExchange, httpExchange } from '../http/http-exchange';
-import { buildCacheKey } from '../key/cache-key';
+import { buildCacheKey, uriTag } from '../key/cache-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
 import { CacheEventType, CacheEvents } from '../observability/cache-events';
 import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
@@ -49,6 +49,7 @@ interface RoutePlan {
 }
 
 const X_CACHE = 'X-Cache';
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const CACHE_STATUS = 'Cache-Status';
 /** Marks a request this cache already handles, when the interceptor is bound more than once. */
 const HANDLED = Symbol('response-cache:handled');
@@ -125,11 +126,11 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     request[HANDLED] = true;
     const exchange = httpExchange(request, http.getResponse());
     const method = exchange.method;
-    if (plan.cache !== undefined && (method === 'GET' || method === 'HEAD' || plan.invalidate === undefined)) {
+    if (UNSAFE_METHODS.has(method)) return this.invalidateAfter(context, next, exchange, plan.invalidate ?? []);
+    if (plan.cache !== undefined) {
       const cachePlan = plan.cache;
       return defer(() => from(this.serve(context, next, exchange, cachePlan)));
     }
-    if (plan.invalidate !== undefined) return this.invalidateAfter(context, next, exchange, plan.invalidate);
     return next.handle();
   }
 
@@ -162,6 +163,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     let tags: string[];
     try {
       tags = plan.tags.length === 0 ? [] : resolveTags(plan.tags, this.requestContext(context, exchange));
+      const own = this.uriTagOf(exchange, identity);
+      if (own !== undefined) tags.push(own);
     } catch (error) {
       if (!(error instanceof TagResolutionError)) throw error;
       this.cache.storeError('resolveTags', error);
@@ -352,6 +355,41 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     );
   }
 
+  private uriTagOf(exchange: HttpExchange, identity?: { scope: 'user' | 'tenant'; id: string }): string | undefined {
+    const host = this.options.keyIncludesHost ? headerString(exchange.headers.host) : undefined;
+    return uriTag(host, exchange.path, exchange.query, this.options.bypassQueryParam, identity);
+  }
+
+  /** The request URI's tags: the shared variant and the caller's own per-user / per-tenant ones. */
+  private callerUriTags(context: ExecutionContext, exchange: HttpExchange): (string | undefined)[] {
+    const tags = [this.uriTagOf(exchange)];
+    for (const scope of ['user', 'tenant'] as const) {
+      const id = this.identityOf(context, scope);
+      if (id !== undefined) tags.push(this.uriTagOf(exchange, { scope, id }));
+    }
+    return tags;
+  }
+
+  /** URIs named by `Location` / `Content-Location` on the same host as the request. */
+  private locationTags(exchange: HttpExchange): (string | undefined)[] {
+    const host = headerString(exchange.headers.host);
+    const tags: (string | undefined)[] = [];
+    for (const name of ['location', 'content-location']) {
+      const value = exchange.getHeader(name);
+      if (value === undefined || host === undefined) continue;
+      let url: URL;
+      try {
+        url = new URL(value, `http://${host}`);
+      } catch {
+        continue;
+      }
+      if (url.host.toLowerCase() !== host.toLowerCase()) continue;
+      const query = Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)]));
+      tags.push(uriTag(this.options.keyIncludesHost ? host : undefined, url.pathname, query, this.options.bypassQueryParam));
+    }
+    return tags;
+  }
+
   private requestContext(context: ExecutionContext, exchange: HttpExchange): CacheRequestContext {
     return { context, params: exchange.params, query: exchange.query };
   }
@@ -363,7 +401,11 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
   // ---- mutations ----
 
-  /** Invalidates after a 2xx result, before the response leaves: an acknowledged write is never followed by old data. */
+  /**
+   * Invalidates after a 2xx result, before the response leaves: an acknowledged write is never
+   * followed by old data. Besides the declared tags, the request's own URI and any same-host
+   * `Location` / `Content-Location` of the response are invalidated (RFC 9111 §4.4).
+   */
   private invalidateAfter(
     context: ExecutionContext,
     next: CallHandler,
@@ -376,6 +418,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         if (status < 200 || status >= 300) return result;
         try {
           const tags = resolveTags(specs, { ...this.requestContext(context, exchange), result });
+          for (const uri of [...this.callerUriTags(context, exchange), ...this.locationTags(exchange)])
+            if (uri !== undefined) tags.push(uri);
           await this.cache.invalidateTags(tags);
         } catch (error) {
           if (!(error instanceof TagResolutionError)) throw error;

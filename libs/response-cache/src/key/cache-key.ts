@@ -118,3 +118,26 @@ export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string 
     throw error;
   }
 }
+
+/**
+ * The tag every cached GET entry carries for its own URI (host, normalized path, canonical query),
+ * so that a successful unsafe request to the same URI invalidates it (RFC 9111 §4.4). Undefined
+ * when the URI cannot be normalized. It starts with a control character: no user tag can clash.
+ */
+export function uriTag(
+  host: string | undefined,
+  path: string,
+  query: Readonly<Record<string, unknown>>,
+  dropParam?: string | false,
+  identity?: { scope: 'user' | 'tenant'; id: string },
+): string | undefined {
+  try {
+    const q = canonicalQuery(query, dropParam);
+    // Per-user and per-tenant variants are tagged per identity: one user's write leaves others' alone.
+    const partition = identity === undefined ? '' : `${identity.scope === 'user' ? 'u' : 't'}:${digest(identity.id).slice(0, 22)}|`;
+    return `\u0001uri:${partition}${host?.toLowerCase() ?? ''}${normalizePath(path)}${q === '' ? '' : `?${q}`}`;
+  } catch (error) {
+    if (error instanceof InvalidKeyPartError) return undefined;
+    throw error;
+  }
+}
