@@ -102,7 +102,8 @@ export class ResponseCacheService implements OnModuleDestroy {
     if (tags.length === 0) return true;
     try {
       await this.store.invalidateTags(tags);
-      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'tag', tags });
+      // Internal tags (URI tags, key fences) start with a control character: not for events.
+      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'tag', tags: tags.filter((t) => t.charCodeAt(0) > 31) });
       return true;
     } catch (error) {
       this.storeError('invalidateTags', error);
