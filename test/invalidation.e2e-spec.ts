@@ -133,7 +133,7 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
     it('per-user responses say private and vary on Authorization', async () => {
       const res = await call('GET', '/api/jobs', undefined, 'alice');
       expect(res.headers.get('cache-control')).toBe('private, no-cache, max-age=0');
-      expect(res.headers.get('vary')).toBe('Authorization');
+      expect(res.headers.get('vary')).toBe('Authorization, Accept-Encoding');
     });
 
     it("POST invalidates only the caller's list; PATCH the job and the owner's list", async () => {

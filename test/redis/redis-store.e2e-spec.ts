@@ -54,6 +54,16 @@ describe('Redis (standalone, a real redis-server)', () => {
       expect(await store.client.get('spec:t:t')).toBe('1');
     });
 
+    it("stores an entry's gzip copy as it is and gives it back", async () => {
+      const { gzipSync } = await import('node:zlib');
+      const body = 'y'.repeat(5_000);
+      const entry = { ...(await entryFor('z', body)), gzip: gzipSync(body) };
+      await store.set('z', entry, 60_000);
+      const back = await store.get('z');
+      expect(back?.body).toBe(body);
+      expect(back?.gzip?.equals(entry.gzip)).toBe(true);
+    });
+
     it('treats an entry it cannot decode as a miss that the next fill replaces', async () => {
       await store.client.set('spec:e:bad', 'not an entry at all', 'PX', 60_000);
       expect(await store.get('bad')).toBeUndefined();

@@ -47,6 +47,7 @@ export class DemoModule {
               maxMemoryBytes: Math.round(demo.cacheMaxMemoryMb * 1024 * 1024),
               logOperations: demo.cacheLogOperations,
               adminToken: demo.cacheAdminToken,
+              compression: { enabled: demo.cacheEnableCompression, thresholdBytes: demo.cacheCompressionThresholdBytes },
               clock: options.clock,
               ...options.cacheOptions,
             };

@@ -148,6 +148,11 @@ export interface ResponseCacheModuleOptions {
   enabled?: boolean;
   /** Bearer token of the admin routes; unset, they answer 401 to everything. Default unset. */
   adminToken?: string;
+  /**
+   * Keep a gzip copy of stored bodies larger than `thresholdBytes` and send it as it is to
+   * clients that accept gzip. Default `{ enabled: true, thresholdBytes: 1024 }`.
+   */
+  compression?: { enabled?: boolean; thresholdBytes?: number };
 }
 
 /** Extras of the module definition (not part of the options object the services see). */
@@ -178,6 +183,8 @@ export interface ResolvedCacheOptions {
   clock: Clock;
   enabled: boolean;
   adminToken?: string;
+  /** Bodies larger than this many bytes get a gzip copy; undefined: compression off. */
+  compressAboveBytes?: number;
 }
 
 interface RequestWithIdentity {
@@ -228,6 +235,19 @@ function requireFunction(option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') {
     throw new ResponseCacheConfigError(option, `expected a function, got ${typeof value}`, 'Pass (context) => string | undefined.');
   }
+}
+
+function compressionThreshold(option: ResponseCacheModuleOptions['compression']): number | undefined {
+  if (option?.enabled === false) return undefined;
+  const threshold = option?.thresholdBytes ?? 1024;
+  if (!Number.isInteger(threshold) || threshold < 0) {
+    throw new ResponseCacheConfigError(
+      'compression.thresholdBytes',
+      `expected a whole number of bytes ≥ 0, got ${JSON.stringify(threshold)}`,
+      'In the demo, set CACHE_COMPRESSION_THRESHOLD_BYTES, e.g. 1024.',
+    );
+  }
+  return threshold;
 }
 
 /** Validates user options and fills in the defaults; throws a {@link ResponseCacheConfigError}. */
@@ -316,6 +336,7 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     logOperations: options.logOperations ?? false,
     clock,
     enabled: options.enabled ?? true,
+    compressAboveBytes: compressionThreshold(options.compression),
     adminToken: options.adminToken === undefined || options.adminToken.trim() === '' ? undefined : options.adminToken.trim(),
   };
 }

@@ -1,3 +1,4 @@
+import { StreamableFile } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -16,6 +17,8 @@ export interface HttpExchange {
   setStatus(code: number): void;
   getHeader(name: string): string | undefined;
   setHeader(name: string, value: string): void;
+  /** What the platform sends as these bytes unchanged (Nest would serialize a Buffer as JSON on Express). */
+  bytes(body: Buffer): unknown;
 }
 
 interface ExpressRequest {
@@ -92,6 +95,9 @@ class ExpressExchange implements HttpExchange {
   setHeader(name: string, value: string): void {
     this.res.setHeader(name, value);
   }
+  bytes(body: Buffer): unknown {
+    return new StreamableFile(body, { length: body.length });
+  }
 }
 
 class FastifyExchange implements HttpExchange {
@@ -130,6 +136,9 @@ class FastifyExchange implements HttpExchange {
   }
   setHeader(name: string, value: string): void {
     this.reply.header(name, value);
+  }
+  bytes(body: Buffer): unknown {
+    return body;
   }
 }
 

@@ -1,5 +1,7 @@
 import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Observable, defer, from, lastValueFrom, mergeMap } from 'rxjs';
 import { DraftEntry, ResponseCacheService, STORE_FAILED } from '../engine/response-cache.service';
 import { renderCacheControl } from '../http/cache-control';
@@ -189,7 +191,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         this.cache.refreshInBackground(key, tags, plan.retentionMs, async () => {
           const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
           const refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
-          return { value, entry: refused === undefined ? this.draft(exchange, value, plan) : undefined };
+          return { value, entry: refused === undefined ? await this.draft(exchange, value, plan) : undefined };
         });
         this.report('stale', exchange, key, started, 'stale-while-revalidate');
         return body;
@@ -217,7 +219,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         return { value: undefined };
       }
       refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
-      return { value, entry: refused === undefined ? this.draft(exchange, value, plan) : undefined };
+      return { value, entry: refused === undefined ? await this.draft(exchange, value, plan) : undefined };
     });
     if (failedWith !== undefined && fallback !== undefined) {
       // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
@@ -270,16 +272,21 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     xCache: string,
     cacheStatus: string,
     hitAt?: number,
-  ): string | undefined {
-    this.validators(exchange, plan, entry.etag, entry.headers['last-modified']);
+  ): unknown {
+    // The gzip representation, to a client that accepts it; its ETag differs (RFC 9110 §8.8.3.3).
+    const gzip = entry.gzip !== undefined && acceptsGzip(exchange.headers['accept-encoding']) ? entry.gzip : undefined;
+    const etag = gzip === undefined ? entry.etag : gzipEtag(entry.etag);
+    this.validators(exchange, plan, etag, entry.headers['last-modified']);
     exchange.setHeader(X_CACHE, xCache);
     exchange.setHeader(CACHE_STATUS, cacheStatus);
     if (hitAt !== undefined) exchange.setHeader('Age', String(Math.max(0, Math.floor((hitAt - entry.storedAt) / 1000))));
-    if (this.notModified(exchange, entry.etag, entry.storedAt)) return undefined;
+    if (this.notModified(exchange, etag, entry.storedAt)) return undefined;
     const headers = entry.headers;
     for (const name in headers) if (name !== 'last-modified') exchange.setHeader(name, headers[name]);
     exchange.setStatus(entry.status);
-    return entry.body;
+    if (gzip === undefined) return entry.body;
+    exchange.setHeader('Content-Encoding', 'gzip');
+    return exchange.bytes(gzip);
   }
 
   /** A response that is not stored still gets its validators and the 304 rules when it is a 200. */
@@ -311,9 +318,12 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     return true;
   }
 
-  private draft(exchange: HttpExchange, value: unknown, plan: CachePlan): DraftEntry | undefined {
+  private async draft(exchange: HttpExchange, value: unknown, plan: CachePlan): Promise<DraftEntry | undefined> {
     const serialized = serialize(exchange, value);
     if (serialized === undefined) return undefined;
+    const threshold = this.options.compressAboveBytes;
+    // Compressed once, off the event loop, so that hits can send these bytes as they are.
+    const gzip = threshold !== undefined && Buffer.byteLength(serialized.body) > threshold ? await gzipAsync(serialized.body) : undefined;
     const now = this.options.clock.now();
     // Last-Modified is formatted once, here, rather than on every hit.
     const headers: Record<string, string> = { 'content-type': serialized.contentType, 'last-modified': httpDate(now) };
@@ -326,6 +336,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       status: exchange.status(),
       headers,
       body: serialized.body,
+      ...(gzip === undefined ? {} : { gzip }),
       etag: weakEtag(serialized.body),
       storedAt: now,
       expiresAt: now + plan.ttlMs,
@@ -461,7 +472,11 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   private cachePlan(options: CacheableOptions): CachePlan {
     const scope = options.scope ?? 'public';
     const varyBy = (options.varyBy ?? []).map((h) => h.toLowerCase());
-    const vary = [...(scope === 'public' ? [] : ['Authorization']), ...varyBy];
+    const vary = [
+      ...(scope === 'public' ? [] : ['Authorization']),
+      ...(this.options.compressAboveBytes === undefined ? [] : ['Accept-Encoding']),
+      ...varyBy,
+    ];
     const ttlMs = options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001);
     const mustRevalidate = options.mustRevalidate ?? this.options.mustRevalidate;
     const window = (value: number | undefined, fallbackMs: number) =>
@@ -482,6 +497,28 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
     };
   }
+}
+
+const gzipAsync = promisify(gzip);
+
+/** The ETag of the gzip representation: the identity one with a `-gzip` suffix inside the quotes. */
+function gzipEtag(etag: string): string {
+  return `${etag.slice(0, -1)}-gzip"`;
+}
+
+/** RFC 9110 §12.5.3: gzip (or x-gzip, or *) with a q-value above 0. */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
+  let gzipQ: number | undefined;
+  let anyQ: number | undefined;
+  for (const part of (Array.isArray(header) ? header.join(',') : header).split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (coding === 'gzip' || coding === 'x-gzip') gzipQ = Number.isNaN(q) ? 0 : q;
+    else if (coding === '*') anyQ = Number.isNaN(q) ? 0 : q;
+  }
+  return (gzipQ ?? anyQ ?? 0) > 0;
 }
 
 function httpDate(ms: number): string {

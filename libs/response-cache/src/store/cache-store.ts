@@ -11,6 +11,8 @@ export interface CacheEntry {
   headers: Record<string, string>;
   /** The serialized body, exactly as sent to clients. */
   body: string;
+  /** The body gzip-compressed, kept when compression is on and the body is over the threshold. */
+  gzip?: Buffer;
   /** Strong or weak entity tag, computed once when stored (`W/"…"`). */
   etag: string;
   /** When the entry was stored (ms since epoch, from the cache clock). */
@@ -130,7 +132,7 @@ export function globToRegExp(pattern: string): RegExp {
 
 /** Approximate bytes an entry holds in memory (UTF-16 strings count 2 bytes a char). */
 export function entrySize(key: string, entry: CacheEntry): number {
-  let size = 64 + key.length * 2 + entry.body.length * 2 + entry.etag.length * 2;
+  let size = 64 + key.length * 2 + entry.body.length * 2 + entry.etag.length * 2 + (entry.gzip?.length ?? 0);
   for (const name in entry.headers) size += (name.length + entry.headers[name].length) * 2;
   for (const tag of entry.fence.tags) size += tag.length * 2 + 8;
   return size;

@@ -45,9 +45,12 @@ export async function encodeEntry(entry: CacheEntry, retainUntil: number, option
     fv: [...entry.fence.versions],
   };
   const metaBytes = Buffer.from(JSON.stringify(meta));
-  let body = Buffer.from(entry.body, 'utf8');
+  let body: Buffer = Buffer.from(entry.body, 'utf8');
   let flags = 0;
-  if (options.compression && body.length > options.compressionThresholdBytes) {
+  if (entry.gzip !== undefined) {
+    body = entry.gzip; // already compressed for compressed hits: stored as it is
+    flags |= FLAG_GZIP;
+  } else if (options.compression && body.length > options.compressionThresholdBytes) {
     const compressed = await gzipAsync(body);
     if (compressed.length < body.length) {
       body = compressed;
@@ -95,12 +98,17 @@ export async function decodeEntry(raw: Buffer): Promise<DecodedEntry | undefined
     const meta: unknown = JSON.parse(raw.subarray(metaStart, metaStart + metaLength).toString('utf8'));
     if (!isMeta(meta)) return undefined;
     let body = raw.subarray(metaStart + metaLength);
-    // Small bodies inflate faster in place than with a round trip through zlib's thread pool.
-    if ((flags & FLAG_GZIP) !== 0) body = body.length < SYNC_INFLATE_BELOW ? gunzipSync(body) : await gunzipAsync(body);
+    let gzip: Buffer | undefined;
+    if ((flags & FLAG_GZIP) !== 0) {
+      gzip = Buffer.from(body); // a copy, not a view that pins the whole reply buffer
+      // Small bodies inflate faster in place than with a round trip through zlib's thread pool.
+      body = body.length < SYNC_INFLATE_BELOW ? gunzipSync(body) : await gunzipAsync(body);
+    }
     const entry: CacheEntry = {
       status: meta.s,
       headers: meta.h,
       body: body.toString('utf8'),
+      ...(gzip === undefined ? {} : { gzip }),
       etag: meta.e,
       storedAt: meta.t,
       expiresAt: meta.x,
