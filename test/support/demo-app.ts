@@ -26,7 +26,14 @@ export async function startDemo(
   clock = new ManualClock(),
   data?: DemoData,
 ): Promise<RunningDemo> {
-  const app = await createDemoApp({ adapter, clock, cacheOptions, data, logger: false, env: { DEMO_DB_LATENCY_MS: '0', ...env } });
+  const app = await createDemoApp({
+    adapter,
+    clock,
+    cacheOptions,
+    data,
+    logger: false,
+    env: { DEMO_DB_LATENCY_MS: '0', CACHE_WARM_PATHS: '', ...env },
+  });
   await app.listen(0, '127.0.0.1');
   const statuses: number[] = [];
   const server = app.getHttpServer() as import('node:http').Server;

@@ -16,6 +16,12 @@ export interface DemoConfig {
   dbLatencyMs: number;
   staleWhileRevalidateSeconds: number;
   staleIfErrorSeconds: number;
+  /** CACHE_WARM_PATHS: comma-separated paths warmed on startup (demo extra). */
+  warmPaths: string[];
+  /** CACHE_WARM_INTERVAL_SECONDS: warm again on this schedule; 0 is off (demo extra). */
+  warmIntervalSeconds: number;
+  /** CACHE_WARM_HOST: the Host header of warming requests (demo extra). */
+  warmHost?: string;
 }
 
 /** A demo setting that is present but wrong; the message names the variable and the fix. */
@@ -55,6 +61,17 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return value;
 }
 
+function warmPaths(raw: string | undefined): string[] {
+  if (raw === undefined) return ['/api/users', '/api/posts', '/api/version'];
+  const paths = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  for (const path of paths)
+    if (!path.startsWith('/')) throw new DemoConfigError('CACHE_WARM_PATHS', raw, 'comma-separated paths that start with "/"');
+  return paths;
+}
+
 export function loadDemoConfig(env: Env): DemoConfig {
   const nodes = (env.REDIS_CLUSTER_NODES ?? '')
     .split(',')
@@ -82,5 +99,8 @@ export function loadDemoConfig(env: Env): DemoConfig {
     dbLatencyMs: number(env, 'DEMO_DB_LATENCY_MS', 25, 0, 60_000),
     staleWhileRevalidateSeconds: number(env, 'CACHE_STALE_WHILE_REVALIDATE_SECONDS', 0, 0),
     staleIfErrorSeconds: number(env, 'CACHE_STALE_IF_ERROR_SECONDS', 0, 0),
+    warmPaths: warmPaths(env.CACHE_WARM_PATHS),
+    warmIntervalSeconds: number(env, 'CACHE_WARM_INTERVAL_SECONDS', 0, 0),
+    warmHost: env.CACHE_WARM_HOST?.trim() || undefined,
   };
 }

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { AdminTokenGuard, ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
+import { ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
 import type { Clock, ResponseCacheModuleOptions } from '../../../libs/response-cache/src';
 import { createDemoStore } from './demo-store';
 import { DB_OPTIONS, DEMO_DATA, DbOptions, DemoData, DemoDatabase } from './data/demo-database';
@@ -34,6 +34,7 @@ export class DemoModule {
         ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ demo: loadDemoConfig(env) })] }),
         TerminusModule,
         ResponseCacheModule.forRootAsync({
+          adminRoutes: true,
           imports: [ConfigModule],
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {
@@ -48,6 +49,7 @@ export class DemoModule {
               logOperations: demo.cacheLogOperations,
               adminToken: demo.cacheAdminToken,
               compression: { enabled: demo.cacheEnableCompression, thresholdBytes: demo.cacheCompressionThresholdBytes },
+              warm: { paths: demo.warmPaths, intervalSeconds: demo.warmIntervalSeconds, host: demo.warmHost },
               clock: options.clock,
               ...options.cacheOptions,
             };
@@ -60,7 +62,6 @@ export class DemoModule {
         DemoDatabase,
         { provide: DEMO_DATA, useValue: options.data ?? new DemoData() },
         ResponseCacheHealthIndicator,
-        AdminTokenGuard,
         {
           provide: DB_OPTIONS,
           inject: [ConfigService],

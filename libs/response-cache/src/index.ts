@@ -3,6 +3,9 @@ export { ResponseCacheService, STORE_FAILED } from './engine/response-cache.serv
 export type { CacheSetOptions, DraftEntry, FillResult, Produced } from './engine/response-cache.service';
 export { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
 export { AdminTokenGuard } from './admin/admin-token.guard';
+export { ResponseCacheAdminController } from './admin/response-cache-admin.controller';
+export { CacheWarmer, REFRESH_HEADER } from './engine/cache-warmer.service';
+export type { WarmResult } from './engine/cache-warmer.service';
 export { Cacheable } from './decorators/cacheable.decorator';
 export { InvalidateTags } from './decorators/invalidate-tags.decorator';
 export { NoCache } from './decorators/no-cache.decorator';
@@ -38,4 +41,6 @@ export type {
   ResponseCacheModuleExtras,
   ResponseCacheModuleOptions,
   TagSpec,
+  WarmOptions,
+  WarmPath,
 } from './response-cache.options';

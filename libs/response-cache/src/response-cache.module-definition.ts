@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ResponseCacheAdminController } from './admin/response-cache-admin.controller';
 import { ResponseCacheModuleOptions } from './response-cache.options';
 
 export const {
@@ -8,8 +9,9 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ResponseCacheModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({
+  .setExtras({ isGlobal: false, adminRoutes: false }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
+    controllers: extras.adminRoutes ? [ResponseCacheAdminController] : [],
   }))
   .build();

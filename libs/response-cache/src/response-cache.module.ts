@@ -1,4 +1,6 @@
 import { Inject, Module, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
+import { AdminTokenGuard } from './admin/admin-token.guard';
+import { CacheWarmer } from './engine/cache-warmer.service';
 import { ResponseCacheService } from './engine/response-cache.service';
 import { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
 import { CacheEvents } from './observability/cache-events';
@@ -27,6 +29,8 @@ const providers: Provider[] = [
   CacheEvents,
   ResponseCacheService,
   ResponseCacheInterceptor,
+  CacheWarmer,
+  AdminTokenGuard,
 ];
 
 /**
@@ -37,7 +41,7 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [RESPONSE_CACHE_OPTIONS, CacheStore, CacheEvents, ResponseCacheService, ResponseCacheInterceptor],
+  exports: [RESPONSE_CACHE_OPTIONS, CacheStore, CacheEvents, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, AdminTokenGuard],
 })
 export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnModuleDestroy {
   private unsubscribe?: () => void;

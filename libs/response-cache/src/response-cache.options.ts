@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { Clock, systemClock } from './clock';
 import { ResponseCacheConfigError } from './response-cache.errors';
 import { CacheStore } from './store/cache-store';
@@ -153,12 +154,35 @@ export interface ResponseCacheModuleOptions {
    * clients that accept gzip. Default `{ enabled: true, thresholdBytes: 1024 }`.
    */
   compression?: { enabled?: boolean; thresholdBytes?: number };
+  /** Cache warming through the app's own HTTP pipeline. Default: no paths. */
+  warm?: WarmOptions;
+}
+
+/** A path to warm (with the query), or a path with request headers (e.g. an Authorization). */
+export type WarmPath = string | { path: string; headers?: Record<string, string> };
+
+export interface WarmOptions {
+  /** Paths to fetch. Default none. */
+  paths?: readonly WarmPath[];
+  /** Warm once the server listens. Default true. */
+  onStartup?: boolean;
+  /** Warm again every this many seconds; 0 turns the schedule off. Default 0. */
+  intervalSeconds?: number;
+  /** Bound on each warming request, in ms. Default 5000. */
+  timeoutMs?: number;
+  /**
+   * The `Host` header of warming requests, which keys include: the host your clients use.
+   * Default `localhost:<port>`.
+   */
+  host?: string;
 }
 
 /** Extras of the module definition (not part of the options object the services see). */
 export interface ResponseCacheModuleExtras {
   /** Register the module globally (its services injectable everywhere). Default false. */
   isGlobal?: boolean;
+  /** Mount the admin routes (`/admin/cache/…`, behind `adminToken`). Default false. */
+  adminRoutes?: boolean;
 }
 
 export const DEFAULT_STORED_HEADERS: readonly string[] = ['content-type', 'content-language', 'content-location', 'link', 'x-total-count'];
@@ -185,6 +209,9 @@ export interface ResolvedCacheOptions {
   adminToken?: string;
   /** Bodies larger than this many bytes get a gzip copy; undefined: compression off. */
   compressAboveBytes?: number;
+  warm: { paths: readonly WarmPath[]; onStartup: boolean; intervalMs: number; timeoutMs: number; host?: string };
+  /** Per-process secret of warming requests (they refresh their entry). */
+  refreshToken: string;
 }
 
 interface RequestWithIdentity {
@@ -235,6 +262,27 @@ function requireFunction(option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') {
     throw new ResponseCacheConfigError(option, `expected a function, got ${typeof value}`, 'Pass (context) => string | undefined.');
   }
+}
+
+function resolveWarm(warm: WarmOptions | undefined): ResolvedCacheOptions['warm'] {
+  const paths = warm?.paths ?? [];
+  for (const item of paths) {
+    const path = typeof item === 'string' ? item : item?.path;
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new ResponseCacheConfigError(
+        'warm.paths',
+        `${JSON.stringify(item)} is not a path`,
+        'Use paths that start with "/", e.g. ["/api/users"].',
+      );
+    }
+  }
+  return {
+    paths,
+    onStartup: warm?.onStartup ?? true,
+    intervalMs: seconds('warm.intervalSeconds', warm?.intervalSeconds ?? 0),
+    timeoutMs: warm?.timeoutMs ?? 5000,
+    host: warm?.host,
+  };
 }
 
 function compressionThreshold(option: ResponseCacheModuleOptions['compression']): number | undefined {
@@ -337,6 +385,8 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     clock,
     enabled: options.enabled ?? true,
     compressAboveBytes: compressionThreshold(options.compression),
+    warm: resolveWarm(options.warm),
+    refreshToken: randomBytes(18).toString('base64url'),
     adminToken: options.adminToken === undefined || options.adminToken.trim() === '' ? undefined : options.adminToken.trim(),
   };
 }

@@ -3,6 +3,7 @@ import { ModuleRef, Reflector } from '@nestjs/core';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Observable, defer, from, lastValueFrom, mergeMap } from 'rxjs';
+import { REFRESH_HEADER } from '../engine/cache-warmer.service';
 import { DraftEntry, ResponseCacheService, STORE_FAILED } from '../engine/response-cache.service';
 import { renderCacheControl } from '../http/cache-control';
 import { BypassReason, CacheStatus } from '../http/cache-status';
@@ -173,7 +174,9 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       return this.bypass(next, exchange, plan, 'tag-error', started);
     }
 
-    const found = await this.cache.lookup(key, tags);
+    // A warming request (it knows the per-process secret) refreshes the entry: no lookup.
+    const refresh = exchange.headers[REFRESH_HEADER] === this.options.refreshToken;
+    const found = refresh ? undefined : await this.cache.lookup(key, tags);
     if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
     const now = this.options.clock.now();
     let fallback: CacheEntry | undefined; // a stale entry to serve if the handler fails

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-export type CacheEventType = 'hit' | 'miss' | 'bypass' | 'stale' | 'coalesced' | 'invalidation' | 'store-error';
+export type CacheEventType = 'hit' | 'miss' | 'bypass' | 'stale' | 'coalesced' | 'invalidation' | 'store-error' | 'warm';
 
 /** One cache operation. Never carries a body, a credential or a raw identity. */
 export interface CacheEvent {

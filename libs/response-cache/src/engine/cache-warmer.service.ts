@@ -1,0 +1,109 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { request } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
+import { CacheEvents } from '../observability/cache-events';
+import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
+import type { ResolvedCacheOptions, WarmPath } from '../response-cache.options';
+
+/** The request header that makes a warming request refresh its entry (its value is secret). */
+export const REFRESH_HEADER = 'x-response-cache-refresh';
+
+export interface WarmResult {
+  path: string;
+  status: number;
+  xCache: string | null;
+  durationMs: number;
+  error?: string;
+}
+
+/**
+ * Fetches the configured paths through the app's own HTTP pipeline (guards, pipes, the cache):
+ * once the server listens (startup is never delayed by it), every `intervalSeconds`, and on
+ * demand. Each request carries a per-process secret that makes the cache refresh the entry even
+ * if it is still fresh. Failures are logged and counted, never fatal.
+ */
+@Injectable()
+export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ResponseCache');
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly events: CacheEvents,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const warm = this.options.warm;
+    if (warm.paths.length === 0) return;
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server === undefined) return;
+    const start = () => {
+      if (warm.onStartup) void this.warm();
+      if (warm.intervalMs > 0) {
+        this.timer = setInterval(() => void this.warm(), warm.intervalMs);
+        this.timer.unref();
+      }
+    };
+    if (server.listening) start();
+    else server.once('listening', start);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Warms `paths` (default: the configured list), one after another. */
+  async warm(paths: readonly WarmPath[] = this.options.warm.paths): Promise<WarmResult[]> {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    const address = server?.address() as AddressInfo | null | undefined;
+    if (address === null || address === undefined || typeof address === 'string') {
+      throw new Error('the app is not listening yet: warming goes through its own HTTP server');
+    }
+    const results: WarmResult[] = [];
+    for (const item of paths) {
+      const target = typeof item === 'string' ? { path: item } : item;
+      const result = await this.fetch(address.port, target.path, target.headers ?? {});
+      results.push(result);
+      if (result.error !== undefined || result.status >= 400) {
+        this.logger.warn(`warming ${target.path} failed: ${result.error ?? `status ${result.status}`}`);
+      }
+      if (this.events.active)
+        this.events.emit({ type: 'warm', reason: result.error === undefined && result.status < 400 ? 'ok' : 'failed', route: target.path });
+    }
+    return results;
+  }
+
+  private fetch(port: number, path: string, headers: Record<string, string>): Promise<WarmResult> {
+    const started = performance.now();
+    const host = this.options.warm.host ?? `localhost:${port}`;
+    return new Promise((resolve) => {
+      const done = (status: number, xCache: string | null, error?: string) =>
+        resolve({
+          path,
+          status,
+          xCache,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          ...(error === undefined ? {} : { error }),
+        });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'GET',
+          headers: { host, ...headers, [REFRESH_HEADER]: this.options.refreshToken },
+          timeout: this.options.warm.timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => done(res.statusCode ?? 0, (res.headers['x-cache'] as string | undefined) ?? null));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.warm.timeoutMs} ms`)));
+      req.on('error', (error) => done(0, null, error.message));
+      req.end();
+    });
+  }
+}
