@@ -3,16 +3,18 @@ import {
   Clock,
   MemoryCacheStore,
   RedisCacheStore,
+  RedisStampedeLock,
+  StampedeLock,
   TieredCacheStore,
   createRedisClient,
   duplicateClient,
 } from '../../../libs/response-cache/src';
 import { DemoConfig } from './demo.config';
 
-/** The store CACHE_STORE names, built from the demo's variables. */
-export function createDemoStore(config: DemoConfig, clock?: Clock): CacheStore {
+/** The store CACHE_STORE names, and the stampede lock of the Redis stores, from the demo's variables. */
+export function createDemoStore(config: DemoConfig, clock?: Clock): { store: CacheStore; stampedeLock?: StampedeLock } {
   const maxSizeBytes = Math.round(config.cacheMaxMemoryMb * 1024 * 1024);
-  if (config.cacheStore === 'memory') return new MemoryCacheStore({ maxSizeBytes, clock });
+  if (config.cacheStore === 'memory') return { store: new MemoryCacheStore({ maxSizeBytes, clock }) };
   const client = createRedisClient(
     config.redisClusterNodes.length > 0
       ? { clusterNodes: config.redisClusterNodes.map((node) => ({ host: node.split(':')[0], port: Number(node.split(':')[1]) })) }
@@ -26,12 +28,21 @@ export function createDemoStore(config: DemoConfig, clock?: Clock): CacheStore {
     ownsClient: true,
     clock,
   });
-  if (config.cacheStore === 'redis') return redis;
-  return new TieredCacheStore({
+  const stampedeLock = config.stampedeLock
+    ? new RedisStampedeLock({
+        client,
+        subscriber: duplicateClient(client),
+        prefix: config.cacheKeyPrefix,
+        timeoutMs: config.cacheOpTimeoutMs,
+      })
+    : undefined;
+  if (config.cacheStore === 'redis') return { store: redis, stampedeLock };
+  const tiered = new TieredCacheStore({
     l2: redis,
     subscriber: duplicateClient(client),
     channel: `${config.cacheKeyPrefix}bus`,
     l1MaxSizeBytes: maxSizeBytes,
     clock,
   });
+  return { store: tiered, stampedeLock };
 }

@@ -22,6 +22,8 @@ export interface DemoConfig {
   warmIntervalSeconds: number;
   /** CACHE_WARM_HOST: the Host header of warming requests (demo extra). */
   warmHost?: string;
+  /** CACHE_STAMPEDE_LOCK: a Redis lease per cold key across instances, redis and tiered stores (demo extra). */
+  stampedeLock: boolean;
 }
 
 /** A demo setting that is present but wrong; the message names the variable and the fix. */
@@ -102,5 +104,6 @@ export function loadDemoConfig(env: Env): DemoConfig {
     warmPaths: warmPaths(env.CACHE_WARM_PATHS),
     warmIntervalSeconds: number(env, 'CACHE_WARM_INTERVAL_SECONDS', 0, 0),
     warmHost: env.CACHE_WARM_HOST?.trim() || undefined,
+    stampedeLock: bool(env, 'CACHE_STAMPEDE_LOCK', true),
   };
 }

@@ -39,8 +39,10 @@ export class DemoModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {
             const demo = config.getOrThrow<DemoConfig>('demo');
+            const { store, stampedeLock } = createDemoStore(demo, options.clock);
             return {
-              store: createDemoStore(demo, options.clock),
+              store,
+              stampedeLock,
               ttl: demo.cacheTtlSeconds,
               staleWhileRevalidate: demo.staleWhileRevalidateSeconds,
               staleIfError: demo.staleIfErrorSeconds,

@@ -14,6 +14,8 @@ export type { CacheEntry, KeyPage, StoreStats, TagSnapshot } from './store/cache
 export { MemoryCacheStore } from './store/memory.store';
 export { RedisCacheStore } from './store/redis.store';
 export { TieredCacheStore } from './store/tiered.store';
+export { RedisStampedeLock } from './store/stampede-lock';
+export type { RedisStampedeLockOptions, StampedeLock } from './store/stampede-lock';
 export type { TieredCacheStoreOptions } from './store/tiered.store';
 export type { RedisCacheStoreOptions, RedisClient } from './store/redis.store';
 export { SAFE_REDIS_OPTIONS, createRedisClient, duplicateClient } from './store/redis-client';

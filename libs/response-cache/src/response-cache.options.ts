@@ -5,6 +5,7 @@ import { ResponseCacheConfigError } from './response-cache.errors';
 import { CacheStore } from './store/cache-store';
 import { DEFAULT_MAX_MEMORY_BYTES, MemoryCacheStore } from './store/memory.store';
 import { ResilientCacheStore } from './store/resilient.store';
+import type { StampedeLock } from './store/stampede-lock';
 
 /**
  * Who may share a cached response.
@@ -156,6 +157,13 @@ export interface ResponseCacheModuleOptions {
   compression?: { enabled?: boolean; thresholdBytes?: number };
   /** Cache warming through the app's own HTTP pipeline. Default: no paths. */
   warm?: WarmOptions;
+  /**
+   * Cross-instance stampede protection (e.g. a `RedisStampedeLock`): a cold key across N
+   * instances runs its handler about once. Default: none (single-flight stays per instance).
+   */
+  stampedeLock?: StampedeLock;
+  /** How long an instance waits for another one's fill before running the handler itself, in ms. Default 2000. */
+  stampedeWaitMs?: number;
 }
 
 /** A path to warm (with the query), or a path with request headers (e.g. an Authorization). */
@@ -212,6 +220,8 @@ export interface ResolvedCacheOptions {
   warm: { paths: readonly WarmPath[]; onStartup: boolean; intervalMs: number; timeoutMs: number; host?: string };
   /** Per-process secret of warming requests (they refresh their entry). */
   refreshToken: string;
+  stampedeLock?: StampedeLock;
+  stampedeWaitMs: number;
 }
 
 interface RequestWithIdentity {
@@ -387,6 +397,8 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     compressAboveBytes: compressionThreshold(options.compression),
     warm: resolveWarm(options.warm),
     refreshToken: randomBytes(18).toString('base64url'),
+    stampedeLock: options.stampedeLock,
+    stampedeWaitMs: options.stampedeWaitMs ?? 2000,
     adminToken: options.adminToken === undefined || options.adminToken.trim() === '' ? undefined : options.adminToken.trim(),
   };
 }

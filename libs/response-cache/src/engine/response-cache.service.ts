@@ -4,6 +4,7 @@ import { CacheEvents } from '../observability/cache-events';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResolvedCacheOptions, seconds } from '../response-cache.options';
 import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
+import type { StampedeLock } from '../store/stampede-lock';
 
 /** An entry before the engine attaches its fence. */
 export type DraftEntry = Omit<CacheEntry, 'fence'>;
@@ -217,14 +218,46 @@ export class ResponseCacheService implements OnModuleDestroy {
     if (pending !== undefined) {
       const shared = await pending;
       if (shared !== undefined) return { collapsed: true, entry: shared };
-      return this.produceAndStore(key, tags, ttlMs, produce);
+      return (await this.produceAndStore(key, tags, ttlMs, produce)).result;
     }
     let share!: (entry: CacheEntry | undefined) => void;
     this.flights.set(key, new Promise((resolve) => (share = resolve)));
     try {
-      const result = await this.produceAndStore(key, tags, ttlMs, produce);
-      share(result.entry);
-      return result;
+      const lock = this.options.stampedeLock;
+      if (lock === undefined) {
+        const { result } = await this.produceAndStore(key, tags, ttlMs, produce);
+        share(result.entry);
+        return result;
+      }
+      // Across instances: one holds the lease and fills; the others wait for it to land.
+      let token: string | undefined | null = null; // null: the lock did not answer; go on without it
+      try {
+        token = await lock.acquire(key);
+      } catch (error) {
+        this.storeError('lock', error);
+      }
+      if (token === undefined) {
+        const landed = await this.awaitRemoteFill(lock, key, tags);
+        if (landed !== undefined) {
+          share(landed);
+          return { collapsed: true, entry: landed };
+        }
+      }
+      let written: Promise<boolean> | undefined;
+      try {
+        const filled = await this.produceAndStore(key, tags, ttlMs, produce);
+        written = filled.written;
+        share(filled.result.entry);
+        return filled.result;
+      } finally {
+        if (typeof token === 'string') {
+          const held = token;
+          // Waiters are woken once the entry is in the store, never before.
+          void (written ?? Promise.resolve(false))
+            .then(() => lock.release(key, held))
+            .catch((error: unknown) => this.storeError('unlock', error));
+        }
+      }
     } finally {
       share(undefined); // no-op once shared; releases the followers when produce threw
       this.flights.delete(key);
@@ -239,6 +272,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopRetrying();
     await this.settle();
+    await this.options.stampedeLock?.close?.();
     await this.store.close?.();
   }
 
@@ -277,12 +311,27 @@ export class ResponseCacheService implements OnModuleDestroy {
     tags: readonly string[],
     ttlMs: number,
     produce: () => Promise<Produced<T>>,
-  ): Promise<{ collapsed: false; value: T; entry?: CacheEntry }> {
+  ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry }; written?: Promise<boolean> }> {
     const fence = await this.snapshot(key, tags);
     const produced = await produce();
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
-    if (entry !== undefined) this.track(this.write(key, entry, ttlMs));
-    return { collapsed: false, value: produced.value, entry };
+    const written = entry === undefined ? undefined : this.track(this.write(key, entry, ttlMs));
+    return { result: { collapsed: false, value: produced.value, entry }, written };
+  }
+
+  /**
+   * Waits (bounded by `stampedeWaitMs`) for the instance holding the lease to announce that the
+   * entry landed, then reads it. Undefined: it did not land in time, or is not fresh.
+   */
+  private async awaitRemoteFill(lock: StampedeLock, key: string, tags: readonly string[]): Promise<CacheEntry | undefined> {
+    const landed = lock.waitFor(key, this.options.stampedeWaitMs);
+    // It may have landed between the refused lease and the wait: look once before waiting.
+    let entry = await this.lookup(key, tags);
+    if (entry === undefined) {
+      await landed;
+      entry = await this.lookup(key, tags);
+    }
+    return entry !== undefined && entry !== STORE_FAILED && entry.expiresAt > this.options.clock.now() ? entry : undefined;
   }
 
   /** The fence of a fill: the versions of its tags and of its key, read before it runs. */
