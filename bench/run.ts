@@ -69,11 +69,18 @@ function cpuOf(server: Server): Promise<NodeJS.CpuUsage> {
   });
 }
 
-async function load(server: Server, path: string, seconds = SECONDS, connections = CONNECTIONS, warmUp = true): Promise<Load> {
+async function load(
+  server: Server,
+  path: string,
+  seconds = SECONDS,
+  connections = CONNECTIONS,
+  warmUp = true,
+  headers: Record<string, string> = {},
+): Promise<Load & { bytesPerRequest: number }> {
   const url = `${server.url}${path}`;
-  if (warmUp) await autocannon({ url, connections, duration: 1 }); // fills the cache, warms the JIT
+  if (warmUp) await autocannon({ url, connections, duration: 1, headers }); // fills the cache, warms the JIT
   const before = await cpuOf(server);
-  const r = await autocannon({ url, connections, duration: seconds });
+  const r = await autocannon({ url, connections, duration: seconds, headers });
   const after = await cpuOf(server);
   const cpu = after.user - before.user + (after.system - before.system);
   return {
@@ -83,6 +90,7 @@ async function load(server: Server, path: string, seconds = SECONDS, connections
     cpuUs: Math.round((cpu / Math.max(1, r.requests.total)) * 10) / 10,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    bytesPerRequest: Math.round(r.throughput.total / Math.max(1, r.requests.total)),
   };
 }
 
@@ -153,6 +161,47 @@ async function section(adapter: Adapter, scenarios: Scenario[], env: Record<stri
 
 async function stopAll(servers: Map<string, Server>): Promise<void> {
   for (const server of servers.values()) await stop(server);
+}
+
+/** p99 of 200 ms routes whose 1 s TTL keeps expiring, with and without stale-while-revalidate, and of a hit. */
+async function expiring() {
+  const server = await startServer('ours', 'fastify');
+  try {
+    const hit = await load(server, '/cached', SECONDS, 20);
+    const withSwr = await load(server, '/expiring-swr', SECONDS, 20);
+    const without = await load(server, '/expiring', SECONDS, 20);
+    const gzip = await load(server, '/cached', SECONDS, 20, true, { 'accept-encoding': 'gzip' });
+    return { hit, withSwr, without, gzip };
+  } finally {
+    await stop(server);
+  }
+}
+
+/** Two instances, 100 concurrent requests each on one cold key (same Host), 200 ms handler. */
+async function twoInstanceStampede(redis: RedisProcess, scenario: 'ours-redis-lock' | 'ours-redis-shared'): Promise<number> {
+  const env = { REDIS_URL: redis.url, BENCH_SHARED_PREFIX: `bench-shared-${Date.now()}:` };
+  const a = await startServer(scenario, 'fastify', env);
+  const b = await startServer(scenario, 'fastify', env);
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // connections and subscriptions in place
+    const { request } = await import('node:http');
+    const get = (server: Server, path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = request(`${server.url}${path}`, { headers: { host: 'api.example.com' } }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve(body));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const key = `cold-${Date.now()}`;
+    await Promise.all([a, b].flatMap((server) => Array.from({ length: 100 }, () => get(server, `/slow?k=${key}`))));
+    const runs = async (server: Server) => (JSON.parse(await get(server, '/slow-runs')) as { runs: number }).runs;
+    return (await runs(a)) + (await runs(b));
+  } finally {
+    await Promise.all([stop(a), stop(b)]);
+  }
 }
 
 async function stampede(url: string): Promise<number> {
@@ -262,10 +311,18 @@ async function main(): Promise<void> {
   }
   results.core = core;
 
+  const fresh = await expiring();
+  results.freshness = fresh;
+  const freshLines = [
+    `200 ms handler, 1 s TTL expiring during the run (Fastify, 20 connections): p99 with stale-while-revalidate ${fresh.withSwr.p99} ms, without ${fresh.without.p99} ms; a hit's p99 ${fresh.hit.p99} ms (target: SWR within 2× the hit p99 = ${2 * fresh.hit.p99} ms)`,
+    `bytes per hit of the 1.5 KB route: ${fresh.gzip.bytesPerRequest} with compressed hits (Accept-Encoding: gzip), ${fresh.hit.bytesPerRequest} without`,
+  ];
+
   const redis = await RedisProcess.start(['--maxmemory', '512mb', '--maxmemory-policy', 'volatile-lru']);
   let storesTable: string;
   let hangLine: string;
   let busLine: string;
+  let leaseLine: string;
   try {
     const stores = await section('fastify', STORES, { REDIS_URL: redis.url });
     await stopAll(stores.servers);
@@ -280,6 +337,11 @@ async function main(): Promise<void> {
     const bus = await busPropagation(redis);
     results.busPropagation = bus;
     busLine = `tiered: invalidation acknowledged on A → gone from B's L1: p50 ${bus.p50Ms} ms, p99 ${bus.p99Ms} ms, max ${bus.maxMs} ms over ${bus.samples} invalidations`;
+
+    const withLease = await twoInstanceStampede(redis, 'ours-redis-lock');
+    const withoutLease = await twoInstanceStampede(redis, 'ours-redis-shared');
+    results.twoInstanceStampede = { withLease, withoutLease };
+    leaseLine = `two instances, 100 concurrent cold requests each, 200 ms handler: the handler ran ${withLease}× with the Redis lease, ${withoutLease}× without (target with the lease: ≤ 2)`;
   } finally {
     await redis.stop();
   }
@@ -295,6 +357,11 @@ async function main(): Promise<void> {
     '',
     hangLine,
     busLine,
+    leaseLine,
+    '',
+    'Freshness and compression:',
+    '',
+    ...freshLines,
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
   const dir = join(__dirname, '..', '..', 'bench', 'results');

@@ -22,6 +22,7 @@ import { createKeyv } from '@keyv/redis';
 import {
   Cacheable,
   RedisCacheStore,
+  RedisStampedeLock,
   ResponseCacheInterceptor,
   ResponseCacheModule,
   TieredCacheStore,
@@ -80,6 +81,21 @@ class OursController {
     return { runs: slowRuns };
   }
 
+  /** 200 ms handlers whose 1 s TTL expires during a run: with stale-while-revalidate, and without. */
+  @Get('expiring-swr')
+  @Cacheable({ ttl: 1, staleWhileRevalidate: 3600 })
+  async expiringSwr() {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return PAYLOAD;
+  }
+
+  @Get('expiring')
+  @Cacheable({ ttl: 1 })
+  async expiring() {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return PAYLOAD;
+  }
+
   /** A handler that takes 20 ms, for latency while the store hangs. */
   @Get('work')
   @Cacheable({ ttl: 3600 })
@@ -95,6 +111,41 @@ function redisStore(): RedisCacheStore {
 
 @Module({ imports: [ResponseCacheModule.forRootAsync({ useFactory: () => ({ store: redisStore() }) })], controllers: [OursController] })
 class OursRedisModule {}
+
+/** Like ours-redis, with the cross-instance stampede lease (same prefix for every process). */
+@Module({
+  imports: [
+    ResponseCacheModule.forRootAsync({
+      useFactory: () => {
+        const client = createRedisClient({ url: REDIS_URL });
+        const prefix = process.env.BENCH_SHARED_PREFIX ?? PREFIX;
+        return {
+          store: new RedisCacheStore({ client, prefix, ownsClient: true }),
+          stampedeLock: new RedisStampedeLock({ client, subscriber: duplicateClient(client), prefix }),
+        };
+      },
+    }),
+  ],
+  controllers: [OursController],
+})
+class OursRedisLockModule {}
+
+/** ours-redis on a shared prefix, without the lease. */
+@Module({
+  imports: [
+    ResponseCacheModule.forRootAsync({
+      useFactory: () => ({
+        store: new RedisCacheStore({
+          client: createRedisClient({ url: REDIS_URL }),
+          prefix: process.env.BENCH_SHARED_PREFIX ?? PREFIX,
+          ownsClient: true,
+        }),
+      }),
+    }),
+  ],
+  controllers: [OursController],
+})
+class OursRedisSharedModule {}
 
 @Module({
   imports: [
@@ -162,6 +213,8 @@ const modules = {
   ours: OursModule,
   'ours-global': OursGlobalModule,
   'ours-redis': OursRedisModule,
+  'ours-redis-lock': OursRedisLockModule,
+  'ours-redis-shared': OursRedisSharedModule,
   'ours-tiered': OursTieredModule,
   'cache-manager-redis': CacheManagerRedisModule,
   'cache-manager': CacheManagerModule,
