@@ -81,16 +81,16 @@ class OursController {
     return { runs: slowRuns };
   }
 
-  /** 200 ms handlers whose 1 s TTL expires during a run: with stale-while-revalidate, and without. */
+  /** 200 ms handlers whose 0.2 s TTL keeps expiring during a run: with stale-while-revalidate, and without. */
   @Get('expiring-swr')
-  @Cacheable({ ttl: 1, staleWhileRevalidate: 3600 })
+  @Cacheable({ ttl: 0.2, staleWhileRevalidate: 3600 })
   async expiringSwr() {
     await new Promise((resolve) => setTimeout(resolve, 200));
     return PAYLOAD;
   }
 
   @Get('expiring')
-  @Cacheable({ ttl: 1 })
+  @Cacheable({ ttl: 0.2 })
   async expiring() {
     await new Promise((resolve) => setTimeout(resolve, 200));
     return PAYLOAD;
