@@ -10,7 +10,7 @@ import { BypassReason, CacheStatus } from '../http/cache-status';
 import { isNotModified } from '../http/conditional-request';
 import { weakEtag } from '../http/etag';
 import { HttpExchange, httpExchange } from '../http/http-exchange';
-import { buildCacheKey, uriTag } from '../key/cache-key';
+import { buildCacheKey, requestTarget, uriTag } from '../key/cache-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
 import { CacheEventType, CacheEvents } from '../observability/cache-events';
 import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
@@ -160,14 +160,14 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       if (id === undefined) return this.bypass(next, exchange, plan, 'no-identity', started);
       identity = { scope: plan.scope, id };
     }
-    const key = this.keyOf(context, exchange, plan, identity);
-    if (key === undefined) return this.bypass(next, exchange, plan, 'invalid-key', started);
+    const target = this.targetOf(exchange);
+    const key = target === undefined ? undefined : this.keyOf(context, exchange, plan, identity, target);
+    if (target === undefined || key === undefined) return this.bypass(next, exchange, plan, 'invalid-key', started);
 
     let tags: string[];
     try {
       tags = plan.tags.length === 0 ? [] : resolveTags(plan.tags, this.requestContext(context, exchange));
-      const own = this.uriTagOf(exchange, identity);
-      if (own !== undefined) tags.push(own);
+      tags.push(uriTag(target, identity));
     } catch (error) {
       if (!(error instanceof TagResolutionError)) throw error;
       this.cache.storeError('resolveTags', error);
@@ -351,6 +351,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     exchange: HttpExchange,
     plan: CachePlan,
     identity: { scope: 'user' | 'tenant'; id: string } | undefined,
+    target: string,
   ): string | undefined {
     const headers = exchange.headers;
     const vary = plan.varyBy.length === 0 ? undefined : plan.varyBy.map((name) => [name, headerString(headers[name])] as const);
@@ -364,30 +365,34 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         vary,
         identity,
         custom: plan.key === undefined ? undefined : plan.key(this.requestContext(context, exchange)),
+        target,
       },
       this.options.maxKeyLength,
     );
   }
 
-  private uriTagOf(exchange: HttpExchange, identity?: { scope: 'user' | 'tenant'; id: string }): string | undefined {
+  /** The request's normalized host + path + query, from which its key and URI tag are built. */
+  private targetOf(exchange: HttpExchange, path = exchange.path, query = exchange.query): string | undefined {
     const host = this.options.keyIncludesHost ? headerString(exchange.headers.host) : undefined;
-    return uriTag(host, exchange.path, exchange.query, this.options.bypassQueryParam, identity);
+    return requestTarget(host, path, query, this.options.bypassQueryParam);
   }
 
   /** The request URI's tags: the shared variant and the caller's own per-user / per-tenant ones. */
-  private callerUriTags(context: ExecutionContext, exchange: HttpExchange): (string | undefined)[] {
-    const tags = [this.uriTagOf(exchange)];
+  private callerUriTags(context: ExecutionContext, exchange: HttpExchange): string[] {
+    const target = this.targetOf(exchange);
+    if (target === undefined) return [];
+    const tags = [uriTag(target)];
     for (const scope of ['user', 'tenant'] as const) {
       const id = this.identityOf(context, scope);
-      if (id !== undefined) tags.push(this.uriTagOf(exchange, { scope, id }));
+      if (id !== undefined) tags.push(uriTag(target, { scope, id }));
     }
     return tags;
   }
 
   /** URIs named by `Location` / `Content-Location` on the same host as the request. */
-  private locationTags(exchange: HttpExchange): (string | undefined)[] {
+  private locationTags(exchange: HttpExchange): string[] {
     const host = headerString(exchange.headers.host);
-    const tags: (string | undefined)[] = [];
+    const tags: string[] = [];
     for (const name of ['location', 'content-location']) {
       const value = exchange.getHeader(name);
       if (value === undefined || host === undefined) continue;
@@ -399,7 +404,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       }
       if (url.host.toLowerCase() !== host.toLowerCase()) continue;
       const query = Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)]));
-      tags.push(uriTag(this.options.keyIncludesHost ? host : undefined, url.pathname, query, this.options.bypassQueryParam));
+      const target = this.targetOf(exchange, url.pathname, query);
+      if (target !== undefined) tags.push(uriTag(target));
     }
     return tags;
   }
@@ -432,8 +438,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         if (status < 200 || status >= 300) return result;
         try {
           const tags = resolveTags(specs, { ...this.requestContext(context, exchange), result });
-          for (const uri of [...this.callerUriTags(context, exchange), ...this.locationTags(exchange)])
-            if (uri !== undefined) tags.push(uri);
+          tags.push(...this.callerUriTags(context, exchange), ...this.locationTags(exchange));
           await this.cache.invalidateTags(tags);
         } catch (error) {
           if (!(error instanceof TagResolutionError)) throw error;

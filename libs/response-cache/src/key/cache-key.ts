@@ -18,6 +18,8 @@ export interface CacheKeyParts {
   identity?: { scope: 'user' | 'tenant'; id: string };
   /** Replaces method + host + path + query when a route declares its own `key` function. */
   custom?: string;
+  /** `requestTarget(host, path, query, dropParam)`, when the caller has it already. */
+  target?: string;
 }
 
 const CONTROL = /[\x00-\x1f\x7f]/;
@@ -98,10 +100,9 @@ export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string 
       key = `custom:${encode(parts.custom)}`;
     } else {
       const method = parts.method.toUpperCase() === 'HEAD' ? 'GET' : parts.method.toUpperCase();
-      const host = parts.host?.toLowerCase() ?? '';
-      if (host !== '' && !HOST.test(host)) return undefined;
-      const query = canonicalQuery(parts.query, parts.dropParam);
-      key = `${method} ${host}${normalizePath(parts.path)}${query === '' ? '' : `?${query}`}`;
+      const target = parts.target ?? requestTarget(parts.host, parts.path, parts.query, parts.dropParam);
+      if (target === undefined) return undefined;
+      key = `${method} ${target}`;
     }
     for (const [name, value] of parts.vary ?? []) {
       key += `|v:${name}=${value === undefined ? '' : encode(value.trim())}`;
@@ -120,24 +121,34 @@ export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string 
 }
 
 /**
- * The tag every cached GET entry carries for its own URI (host, normalized path, canonical query),
- * so that a successful unsafe request to the same URI invalidates it (RFC 9111 §4.4). Undefined
- * when the URI cannot be normalized. It starts with a control character: no user tag can clash.
+ * What a request asks for, normalized: host (lower-cased), path (percent-encoding normalized) and
+ * canonical query. Undefined when a part cannot be normalized (control characters, a malformed
+ * encoding, an odd `Host`). Keys and URI tags are both built from it.
  */
-export function uriTag(
+export function requestTarget(
   host: string | undefined,
   path: string,
   query: Readonly<Record<string, unknown>>,
   dropParam?: string | false,
-  identity?: { scope: 'user' | 'tenant'; id: string },
 ): string | undefined {
   try {
+    const h = host?.toLowerCase() ?? '';
+    if (h !== '' && !HOST.test(h)) return undefined;
     const q = canonicalQuery(query, dropParam);
-    // Per-user and per-tenant variants are tagged per identity: one user's write leaves others' alone.
-    const partition = identity === undefined ? '' : `${identity.scope === 'user' ? 'u' : 't'}:${digest(identity.id).slice(0, 22)}|`;
-    return `\u0001uri:${partition}${host?.toLowerCase() ?? ''}${normalizePath(path)}${q === '' ? '' : `?${q}`}`;
+    return `${h}${normalizePath(path)}${q === '' ? '' : `?${q}`}`;
   } catch (error) {
     if (error instanceof InvalidKeyPartError) return undefined;
     throw error;
   }
+}
+
+/**
+ * The tag every cached GET entry carries for its own URI (a {@link requestTarget}), so that a
+ * successful unsafe request to the same URI invalidates it (RFC 9111 §4.4). Per-user and
+ * per-tenant variants are tagged per identity: one user's write leaves others' entries alone. It
+ * starts with a control character: no user tag can clash.
+ */
+export function uriTag(target: string, identity?: { scope: 'user' | 'tenant'; id: string }): string {
+  const partition = identity === undefined ? '' : `${identity.scope === 'user' ? 'u' : 't'}:${digest(identity.id).slice(0, 22)}|`;
+  return `\u0001uri:${partition}${target}`;
 }
