@@ -148,14 +148,10 @@ export class RedisCacheStore implements CacheStore {
 
   async clear(): Promise<void> {
     await this.client.incr(this.versionKey(GENERATION_TAG));
-    const match = `${escapeGlob(this.prefix)}e:*`;
     for (const node of this.masters()) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-        cursor = next;
+      for await (const keys of this.entryKeyBatches(node)) {
         if (keys.length > 0) await Promise.all(keys.map((k) => this.client.unlink(k)));
-      } while (cursor !== '0');
+      }
     }
   }
 
@@ -189,14 +185,11 @@ export class RedisCacheStore implements CacheStore {
   async stats(): Promise<StoreStats> {
     let entries = 0;
     let sizeBytes = 0;
-    const match = `${escapeGlob(this.prefix)}e:*`;
     for (const node of this.masters()) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-        cursor = next;
+      for await (const keys of this.entryKeyBatches(node)) {
         entries += keys.length;
-      } while (cursor !== '0' && entries < 100_000);
+        if (entries >= 100_000) break;
+      }
       const info = await node.info('memory');
       sizeBytes += Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
     }
@@ -209,6 +202,17 @@ export class RedisCacheStore implements CacheStore {
 
   async close(): Promise<void> {
     if (this.ownsClient) await quitClient(this.client);
+  }
+
+  /** Every entry key of this store on `node`, batch by batch (SCAN, never KEYS). */
+  private async *entryKeyBatches(node: Redis): AsyncGenerator<string[]> {
+    const match = `${escapeGlob(this.prefix)}e:*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      yield keys;
+    } while (cursor !== '0');
   }
 
   private masters(): Redis[] {
