@@ -24,6 +24,8 @@ export { CircuitOpenError, ResilientCacheStore, StoreTimeoutError } from './stor
 export type { CircuitState, ResilienceOptions } from './store/resilient.store';
 export type { MemoryCacheStoreOptions } from './store/memory.store';
 export { CacheEvents } from './observability/cache-events';
+export { CacheStats } from './observability/cache-stats';
+export type { CacheFigures, RouteStats } from './observability/cache-stats';
 export { ResponseCacheHealthIndicator } from './observability/cache-health.indicator';
 export type { CacheEvent, CacheEventType, CacheListener } from './observability/cache-events';
 export { buildCacheKey } from './key/cache-key';

@@ -4,6 +4,7 @@ import { CacheWarmer } from './engine/cache-warmer.service';
 import { ResponseCacheService } from './engine/response-cache.service';
 import { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
 import { CacheEvents } from './observability/cache-events';
+import { CacheStats } from './observability/cache-stats';
 import { logOperation } from './observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
 import {
@@ -30,6 +31,7 @@ const providers: Provider[] = [
   ResponseCacheService,
   ResponseCacheInterceptor,
   CacheWarmer,
+  CacheStats,
   AdminTokenGuard,
 ];
 
@@ -41,7 +43,16 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [RESPONSE_CACHE_OPTIONS, CacheStore, CacheEvents, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, AdminTokenGuard],
+  exports: [
+    RESPONSE_CACHE_OPTIONS,
+    CacheStore,
+    CacheEvents,
+    ResponseCacheService,
+    ResponseCacheInterceptor,
+    CacheWarmer,
+    CacheStats,
+    AdminTokenGuard,
+  ],
 })
 export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnModuleDestroy {
   private unsubscribe?: () => void;

@@ -92,6 +92,7 @@ export class MemoryCacheStore implements CacheStore {
   keys(pattern: string, limit: number, cursor?: string): Promise<KeyPage> {
     const matcher = globToRegExp(pattern);
     const start = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(start) || start < 0) throw new RangeError(`invalid cursor "${cursor}"`);
     const keys: string[] = [];
     let index = 0;
     for (const key of this.slots.keys()) {
