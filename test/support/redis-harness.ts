@@ -168,14 +168,18 @@ export class RedisClusterProcesses {
       return states.every((s) => s.includes('cluster_state:ok'));
     }, 'the cluster to be ready');
     // Every node ok is not yet every node agreeing on the slot map; under load that takes longer.
-    await waitFor(async () => {
-      try {
-        const check = execFileSync(cli, ['--cluster', 'check', `127.0.0.1:${nodes[0].port}`], { encoding: 'utf8', timeout: 5000 });
-        return check.includes('All nodes agree about slots configuration') && check.includes('All 16384 slots covered');
-      } catch {
-        return false;
-      }
-    }, 'the cluster nodes to agree on the slot map', 20_000);
+    await waitFor(
+      async () => {
+        try {
+          const check = execFileSync(cli, ['--cluster', 'check', `127.0.0.1:${nodes[0].port}`], { encoding: 'utf8', timeout: 5000 });
+          return check.includes('All nodes agree about slots configuration') && check.includes('All 16384 slots covered');
+        } catch {
+          return false;
+        }
+      },
+      'the cluster nodes to agree on the slot map',
+      20_000,
+    );
     return new RedisClusterProcesses(nodes);
   }
 
