@@ -25,6 +25,7 @@ export type { CircuitState, ResilienceOptions } from './store/resilient.store';
 export type { MemoryCacheStoreOptions } from './store/memory.store';
 export { CacheEvents } from './observability/cache-events';
 export { CacheStats } from './observability/cache-stats';
+export { CacheEventListener } from './observability/cache-event-listener';
 export type { CacheFigures, RouteStats } from './observability/cache-stats';
 export { ResponseCacheHealthIndicator } from './observability/cache-health.indicator';
 export type { CacheEvent, CacheEventType, CacheListener } from './observability/cache-events';

@@ -16,6 +16,9 @@ import {
 import { ResolvedCacheOptions, ResponseCacheModuleOptions, resolveOptions } from './response-cache.options';
 import { CacheStore } from './store/cache-store';
 
+/** The module's services, provided and exported alike. */
+const services = [CacheEvents, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, CacheStats, AdminTokenGuard];
+
 const providers: Provider[] = [
   {
     provide: RESPONSE_CACHE_OPTIONS,
@@ -27,12 +30,7 @@ const providers: Provider[] = [
     useFactory: (options: ResolvedCacheOptions) => options.store,
     inject: [RESPONSE_CACHE_OPTIONS],
   },
-  CacheEvents,
-  ResponseCacheService,
-  ResponseCacheInterceptor,
-  CacheWarmer,
-  CacheStats,
-  AdminTokenGuard,
+  ...services,
 ];
 
 /**
@@ -43,16 +41,7 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [
-    RESPONSE_CACHE_OPTIONS,
-    CacheStore,
-    CacheEvents,
-    ResponseCacheService,
-    ResponseCacheInterceptor,
-    CacheWarmer,
-    CacheStats,
-    AdminTokenGuard,
-  ],
+  exports: [RESPONSE_CACHE_OPTIONS, CacheStore, ...services],
 })
 export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnModuleDestroy {
   private unsubscribe?: () => void;

@@ -1,5 +1,5 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { CacheEvent, CacheEvents } from '../../../../libs/response-cache/src';
+import { Injectable } from '@nestjs/common';
+import { CacheEvent, CacheEventListener, CacheEvents } from '../../../../libs/response-cache/src';
 import { Counter, Registry } from 'prom-client';
 
 /**
@@ -7,7 +7,7 @@ import { Counter, Registry } from 'prom-client';
  * with `demo_db_queries_total` and the cache counters fed from the cache's events.
  */
 @Injectable()
-export class DemoMetrics implements OnModuleInit, OnModuleDestroy {
+export class DemoMetrics extends CacheEventListener {
   readonly registry = new Registry();
   readonly dbQueries = new Counter({
     name: 'demo_db_queries_total',
@@ -57,19 +57,11 @@ export class DemoMetrics implements OnModuleInit, OnModuleDestroy {
     labelNames: ['store', 'operation'],
     registers: [this.registry],
   });
-  private unsubscribe?: () => void;
-
-  constructor(private readonly events: CacheEvents) {}
-
-  onModuleInit(): void {
-    this.unsubscribe = this.events.subscribe((event) => this.record(event));
+  constructor(events: CacheEvents) {
+    super(events);
   }
 
-  onModuleDestroy(): void {
-    this.unsubscribe?.();
-  }
-
-  private record(event: CacheEvent): void {
+  protected record(event: CacheEvent): void {
     const route = event.route ?? '';
     switch (event.type) {
       case 'hit':

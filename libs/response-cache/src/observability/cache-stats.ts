@@ -1,4 +1,5 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { CacheEventListener } from './cache-event-listener';
 import { CacheEvent, CacheEvents } from './cache-events';
 
 export interface RouteStats {
@@ -29,7 +30,7 @@ const MAX_ROUTES = 1000;
  * takes the place of the least counted one and inherits its count, so heavy keys always surface).
  */
 @Injectable()
-export class CacheStats implements OnModuleInit, OnModuleDestroy {
+export class CacheStats extends CacheEventListener {
   private hits = 0;
   private misses = 0;
   private bypasses = 0;
@@ -37,16 +38,9 @@ export class CacheStats implements OnModuleInit, OnModuleDestroy {
   private errors = 0;
   private readonly routes = new Map<string, RouteStats>();
   private readonly top = new Map<string, number>();
-  private unsubscribe?: () => void;
 
-  constructor(private readonly events: CacheEvents) {}
-
-  onModuleInit(): void {
-    this.unsubscribe = this.events.subscribe((event) => this.record(event));
-  }
-
-  onModuleDestroy(): void {
-    this.unsubscribe?.();
+  constructor(events: CacheEvents) {
+    super(events);
   }
 
   figures(limit = 10): CacheFigures {
