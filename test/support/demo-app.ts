@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { ManualClock, ResponseCacheModuleOptions } from '../../libs/response-cache/src';
 import { createDemoApp } from '../../apps/demo/src/create-demo-app';
 import { DemoData, DemoDatabase } from '../../apps/demo/src/data/demo-database';
-import { DemoMetrics } from '../../apps/demo/src/system/demo-metrics';
+import { getToken } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 
 export type Adapter = 'express' | 'fastify';
 export const ADAPTERS: Adapter[] = ['express', 'fastify'];
@@ -32,6 +33,7 @@ export async function startDemo(
     cacheOptions,
     data,
     logger: false,
+    processMetrics: false,
     env: { DEMO_DB_LATENCY_MS: '0', CACHE_WARM_PATHS: '', ...env },
   });
   await app.listen(0, '127.0.0.1');
@@ -78,6 +80,6 @@ export function rawRequest(
 
 /** Count of demo data-layer calls so far (from the app's own Prometheus registry). */
 export async function dbQueries(demo: RunningDemo): Promise<number> {
-  const metric = await demo.app.get(DemoMetrics).dbQueries.get();
+  const metric = await demo.app.get<Counter>(getToken('demo_db_queries_total')).get();
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }

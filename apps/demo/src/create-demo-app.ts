@@ -15,7 +15,7 @@ export interface CreateDemoAppOptions extends DemoModuleOptions {
 export async function createDemoApp(options: CreateDemoAppOptions = {}): Promise<INestApplication> {
   const env = options.env ?? process.env;
   const adapter = options.adapter ?? loadDemoConfig(env).httpAdapter;
-  const module = DemoModule.forRoot({ env, clock: options.clock, cacheOptions: options.cacheOptions, data: options.data });
+  const module = DemoModule.forRoot(options);
   // Startup errors are thrown (and printed by main), not turned into process.exit.
   const settings = { logger: options.logger === false ? (false as const) : undefined, abortOnError: false };
   const app =

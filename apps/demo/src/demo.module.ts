@@ -8,7 +8,8 @@ import { DB_OPTIONS, DEMO_DATA, DbOptions, DemoData, DemoDatabase } from './data
 import { DemoConfig, loadDemoConfig } from './demo.config';
 import { JobsController } from './jobs/jobs.controller';
 import { PostsController } from './posts/posts.controller';
-import { DemoMetrics } from './system/demo-metrics';
+import { DemoMetricsModule } from './system/demo-metrics';
+import { Registry } from 'prom-client';
 import { SystemController } from './system/system.controller';
 import { UsersController } from './users/users.controller';
 import { DemoAdminController } from './system/demo-admin.controller';
@@ -22,19 +23,24 @@ export interface DemoModuleOptions {
   data?: DemoData;
   /** Cache options laid over those from the environment (tests shorten the breaker's cool-down). */
   cacheOptions?: Partial<ResponseCacheModuleOptions>;
+  /** Collect the Node process metrics too (default true; tests that boot many apps turn it off). */
+  processMetrics?: boolean;
 }
 
 @Module({})
 export class DemoModule {
   static forRoot(options: DemoModuleOptions = {}): DynamicModule {
     const env = options.env ?? process.env;
+    const registry = new Registry();
     return {
       module: DemoModule,
       imports: [
         ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ demo: loadDemoConfig(env) })] }),
         TerminusModule,
+        DemoMetricsModule.forRoot(registry, options.processMetrics ?? true),
         ResponseCacheModule.forRootAsync({
           adminRoutes: true,
+          metrics: { registry },
           imports: [ConfigModule],
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {
@@ -60,7 +66,6 @@ export class DemoModule {
       ],
       controllers: [UsersController, PostsController, JobsController, SystemController, DemoAdminController],
       providers: [
-        DemoMetrics,
         DemoDatabase,
         { provide: DEMO_DATA, useValue: options.data ?? new DemoData() },
         ResponseCacheHealthIndicator,

@@ -23,10 +23,15 @@ export type { RedisConnectionOptions } from './store/redis-client';
 export { CircuitOpenError, ResilientCacheStore, StoreTimeoutError } from './store/resilient.store';
 export type { CircuitState, ResilienceOptions } from './store/resilient.store';
 export type { MemoryCacheStoreOptions } from './store/memory.store';
+export { ResponseCacheLiveController } from './admin/response-cache-live.controller';
+export type { EventStreamState } from './admin/event-stream';
 export { CacheEvents } from './observability/cache-events';
 export { CacheStats } from './observability/cache-stats';
+export { CacheTelemetry } from './observability/cache-telemetry';
 export { CacheEventListener } from './observability/cache-event-listener';
-export type { CacheFigures, RouteStats } from './observability/cache-stats';
+export type { CacheFigures, InvalidationRecord, RouteStats } from './observability/cache-stats';
+export { DEFAULT_DURATION_BUCKETS, ResponseCacheMetrics, responseCacheMetricProviders } from './observability/response-cache-metrics';
+export type { RequestResult, ResponseCacheMetricsOptions } from './observability/response-cache-metrics';
 export { ResponseCacheHealthIndicator } from './observability/cache-health.indicator';
 export type { CacheEvent, CacheEventType, CacheListener } from './observability/cache-events';
 export { buildCacheKey } from './key/cache-key';
@@ -40,6 +45,7 @@ export type {
   CacheRequestContext,
   CacheScope,
   CacheableOptions,
+  EventStreamOptions,
   IdentityResolver,
   InvalidationContext,
   ResolvedCacheOptions,

@@ -5,6 +5,7 @@ import { ResponseCacheService } from './engine/response-cache.service';
 import { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
 import { CacheEvents } from './observability/cache-events';
 import { CacheStats } from './observability/cache-stats';
+import { CacheTelemetry } from './observability/cache-telemetry';
 import { logOperation } from './observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
 import {
@@ -17,7 +18,7 @@ import { ResolvedCacheOptions, ResponseCacheModuleOptions, resolveOptions } from
 import { CacheStore } from './store/cache-store';
 
 /** The module's services, provided and exported alike. */
-const services = [CacheEvents, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, CacheStats, AdminTokenGuard];
+const services = [CacheEvents, CacheStats, CacheTelemetry, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, AdminTokenGuard];
 
 const providers: Provider[] = [
   {
@@ -35,8 +36,9 @@ const providers: Provider[] = [
 
 /**
  * The response cache. `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`,
- * once, in the root module; extra: `isGlobal` (inject `ResponseCacheService` and the store
- * anywhere without importing the module). `@Cacheable()` and `@InvalidateTags()` bind the
+ * once, in the root module. Extras: `isGlobal` (inject `ResponseCacheService` and the store
+ * anywhere without importing the module), `adminRoutes` (mount the admin API) and `metrics`
+ * (register the Prometheus metrics with `@willsoto/nestjs-prometheus`). `@Cacheable()` and `@InvalidateTags()` bind the
  * interceptor themselves.
  */
 @Module({

@@ -6,6 +6,7 @@ import { CacheStore } from './store/cache-store';
 import { DEFAULT_MAX_MEMORY_BYTES, MemoryCacheStore } from './store/memory.store';
 import { ResilientCacheStore } from './store/resilient.store';
 import type { StampedeLock } from './store/stampede-lock';
+import type { ResponseCacheMetricsOptions } from './observability/response-cache-metrics';
 
 /**
  * Who may share a cached response.
@@ -164,6 +165,18 @@ export interface ResponseCacheModuleOptions {
   stampedeLock?: StampedeLock;
   /** How long an instance waits for another one's fill before running the handler itself, in ms. Default 2000. */
   stampedeWaitMs?: number;
+  /** Limits of `GET /admin/cache/events` (Server-Sent Events). */
+  eventStream?: EventStreamOptions;
+}
+
+/** Limits of the admin event stream: a slow or flooded client never makes the app buffer without bound. */
+export interface EventStreamOptions {
+  /** Events sent per second to one client; the rest are counted and reported in a `sampled` event. Default 200. */
+  maxEventsPerSecond?: number;
+  /** Events queued per client while its socket is not draining; the oldest are dropped beyond. Default 256. */
+  bufferSize?: number;
+  /** Concurrent streams; more get 429. Default 10. */
+  maxClients?: number;
 }
 
 /** A path to warm (with the query), or a path with request headers (e.g. an Authorization). */
@@ -189,8 +202,14 @@ export interface WarmOptions {
 export interface ResponseCacheModuleExtras {
   /** Register the module globally (its services injectable everywhere). Default false. */
   isGlobal?: boolean;
-  /** Mount the admin routes (`/admin/cache/…`, behind `adminToken`). Default false. */
+  /** Mount the admin routes (`/admin/cache/…`, behind `adminToken`), the event stream and the dashboard. Default false. */
   adminRoutes?: boolean;
+  /**
+   * Register the Prometheus metrics (`cache_hits_total` …) through `@willsoto/nestjs-prometheus`:
+   * `true` for prom-client's global registry (the one `PrometheusModule.register()` serves), or
+   * `{ registry, buckets }`. Default false.
+   */
+  metrics?: boolean | ResponseCacheMetricsOptions;
 }
 
 export const DEFAULT_STORED_HEADERS: readonly string[] = ['content-type', 'content-language', 'content-location', 'link', 'x-total-count'];
@@ -222,6 +241,7 @@ export interface ResolvedCacheOptions {
   refreshToken: string;
   stampedeLock?: StampedeLock;
   stampedeWaitMs: number;
+  eventStream: Required<EventStreamOptions>;
 }
 
 interface RequestWithIdentity {
@@ -293,6 +313,20 @@ function resolveWarm(warm: WarmOptions | undefined): ResolvedCacheOptions['warm'
     timeoutMs: warm?.timeoutMs ?? 5000,
     host: warm?.host,
   };
+}
+
+function resolveEventStream(options: EventStreamOptions | undefined): Required<EventStreamOptions> {
+  const resolved = { maxEventsPerSecond: 200, bufferSize: 256, maxClients: 10, ...options };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new ResponseCacheConfigError(
+        `eventStream.${name}`,
+        `expected a whole number ≥ 1, got ${JSON.stringify(value)}`,
+        'Leave it unset for the default.',
+      );
+    }
+  }
+  return resolved;
 }
 
 function compressionThreshold(option: ResponseCacheModuleOptions['compression']): number | undefined {
@@ -399,6 +433,7 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     refreshToken: randomBytes(18).toString('base64url'),
     stampedeLock: options.stampedeLock,
     stampedeWaitMs: options.stampedeWaitMs ?? 2000,
+    eventStream: resolveEventStream(options.eventStream),
     adminToken: options.adminToken === undefined || options.adminToken.trim() === '' ? undefined : options.adminToken.trim(),
   };
 }

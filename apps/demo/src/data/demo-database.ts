@@ -1,5 +1,6 @@
 import { BadRequestException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { DemoMetrics } from '../system/demo-metrics';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 
 export interface User {
   id: number;
@@ -91,7 +92,7 @@ export class DemoDatabase {
 
   constructor(
     @Inject(DB_OPTIONS) readonly settings: DbOptions,
-    private readonly metrics: DemoMetrics,
+    @InjectMetric('demo_db_queries_total') private readonly queries: Counter<'operation'>,
     @Inject(DEMO_DATA) private readonly data: DemoData,
   ) {
     this.users = data.users;
@@ -214,7 +215,7 @@ export class DemoDatabase {
   }
 
   private async call(operation: string): Promise<void> {
-    this.metrics.dbQueries.inc({ operation });
+    this.queries.inc({ operation });
     const { latencyMs, failureRate } = this.settings;
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     if (failureRate > 0 && Math.random() < failureRate) throw new ServiceUnavailableException('the demo database failed (simulated)');

@@ -1,7 +1,6 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Cacheable, NoCache, ResponseCacheHealthIndicator } from '../../../../libs/response-cache/src';
-import { DemoMetrics } from './demo-metrics';
 
 const VERSION = { name: 'response-cache-demo', version: '0.1.0' };
 
@@ -10,7 +9,6 @@ export class SystemController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly cacheHealth: ResponseCacheHealthIndicator,
-    private readonly metrics: DemoMetrics,
   ) {}
 
   @Get('api/version')
@@ -33,12 +31,5 @@ export class SystemController {
   @HealthCheck()
   ready() {
     return this.health.check([() => this.cacheHealth.check('cache')]);
-  }
-
-  @Get('metrics')
-  @NoCache()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  metricsText(): Promise<string> {
-    return this.metrics.registry.metrics();
   }
 }

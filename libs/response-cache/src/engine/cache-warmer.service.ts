@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { HttpAdapterHost } from '@nestjs/core';
 import { request } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
-import { CacheEvents } from '../observability/cache-events';
+import { CacheTelemetry } from '../observability/cache-telemetry';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions, WarmPath } from '../response-cache.options';
 
@@ -31,7 +31,7 @@ export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly events: CacheEvents,
+    private readonly telemetry: CacheTelemetry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -69,8 +69,7 @@ export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdow
       if (result.error !== undefined || result.status >= 400) {
         this.logger.warn(`warming ${target.path} failed: ${result.error ?? `status ${result.status}`}`);
       }
-      if (this.events.active)
-        this.events.emit({ type: 'warm', reason: result.error === undefined && result.status < 400 ? 'ok' : 'failed', route: target.path });
+      this.telemetry.warmed(target.path, result.error === undefined && result.status < 400);
     }
     return results;
   }

@@ -1,5 +1,7 @@
 import { ManualClock } from '../clock';
 import { CacheEvent, CacheEvents } from '../observability/cache-events';
+import { CacheStats } from '../observability/cache-stats';
+import { CacheTelemetry } from '../observability/cache-telemetry';
 import { resolveOptions } from '../response-cache.options';
 import { CacheStore } from '../store/cache-store';
 import { MemoryCacheStore } from '../store/memory.store';
@@ -18,7 +20,7 @@ function setup(store?: CacheStore) {
   const seen: CacheEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const options = resolveOptions({ clock, store: store ?? new MemoryCacheStore({ clock }) });
-  return { clock, events, seen, service: new ResponseCacheService(options, events) };
+  return { clock, events, seen, service: new ResponseCacheService(options, new CacheTelemetry(new CacheStats(), events)) };
 }
 
 const draft = (body: string, clock: ManualClock): DraftEntry => ({

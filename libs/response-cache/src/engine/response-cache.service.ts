@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { weakEtag } from '../http/etag';
-import { CacheEvents } from '../observability/cache-events';
+import { CacheTelemetry } from '../observability/cache-telemetry';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResolvedCacheOptions, seconds } from '../response-cache.options';
 import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
@@ -52,7 +52,7 @@ export class ResponseCacheService implements OnModuleDestroy {
 
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
-    private readonly events: CacheEvents,
+    private readonly telemetry: CacheTelemetry,
   ) {}
 
   get store(): CacheStore {
@@ -103,8 +103,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     if (tags.length === 0) return true;
     try {
       await this.store.invalidateTags(tags);
-      // Internal tags (URI tags, key fences) start with a control character: not for events.
-      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'tag', tags: tags.filter((t) => t.charCodeAt(0) > 31) });
+      this.telemetry.invalidatedTags(tags);
       return true;
     } catch (error) {
       this.storeError('invalidateTags', error);
@@ -118,7 +117,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   async delete(key: string): Promise<boolean> {
     try {
       const existed = await this.store.delete(key);
-      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'key', key });
+      this.telemetry.deletedKey(key);
       return existed;
     } catch (error) {
       this.storeError('delete', error);
@@ -132,7 +131,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   async clear(): Promise<boolean> {
     try {
       await this.store.clear();
-      if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'clear' });
+      this.telemetry.cleared();
       return true;
     } catch (error) {
       this.storeError('clear', error);
@@ -279,7 +278,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   /** Reports a store failure: an event for metrics, a log line at most once a second. */
   storeError(operation: string, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
-    if (this.events.active) this.events.emit({ type: 'store-error', operation, store: this.store.name, error: message });
+    this.telemetry.storeError(this.store.name, operation, message);
     const now = Date.now();
     if (now - this.lastErrorLog >= 1000) {
       const suppressed = this.suppressedErrors > 0 ? ` (${this.suppressedErrors} more suppressed)` : '';

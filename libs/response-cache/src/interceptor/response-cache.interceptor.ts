@@ -12,7 +12,8 @@ import { weakEtag } from '../http/etag';
 import { HttpExchange, httpExchange } from '../http/http-exchange';
 import { buildCacheKey, requestTarget, uriTag } from '../key/cache-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
-import { CacheEventType, CacheEvents } from '../observability/cache-events';
+import { CacheTelemetry } from '../observability/cache-telemetry';
+import type { RequestResult } from '../observability/response-cache-metrics';
 import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
 import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA, RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResponseCacheError } from '../response-cache.errors';
@@ -59,7 +60,7 @@ const HANDLED = Symbol('response-cache:handled');
 
 interface Services {
   cache: ResponseCacheService;
-  events: CacheEvents;
+  telemetry: CacheTelemetry;
   options: ResolvedCacheOptions;
   status: CacheStatus;
 }
@@ -99,7 +100,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       this.resolved = {
         options,
         cache: this.moduleRef.get(ResponseCacheService, { strict: false }),
-        events: this.moduleRef.get(CacheEvents, { strict: false }),
+        telemetry: this.moduleRef.get(CacheTelemetry, { strict: false }),
         status: new CacheStatus(options.cacheStatusName),
       };
     }
@@ -108,9 +109,6 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
   private get cache(): ResponseCacheService {
     return this.services.cache;
-  }
-  private get events(): CacheEvents {
-    return this.services.events;
   }
   private get options(): ResolvedCacheOptions {
     return this.services.options;
@@ -149,7 +147,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   // ---- cacheable routes ----
 
   private async serve(context: ExecutionContext, next: CallHandler, exchange: HttpExchange, plan: CachePlan): Promise<unknown> {
-    const started = this.events.active ? performance.now() : 0;
+    const started = performance.now();
     if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started);
     const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
     if (refusal !== undefined) return this.bypass(next, exchange, plan, refusal, started);
@@ -414,9 +412,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     return { context, params: exchange.params, query: exchange.query };
   }
 
-  private report(type: CacheEventType, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
-    if (!this.events.active) return;
-    this.events.emit({ type, route: exchange.route, key, reason, durationMs: performance.now() - started });
+  private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
+    this.services.telemetry.request(result, exchange.route, key, started, reason);
   }
 
   // ---- mutations ----

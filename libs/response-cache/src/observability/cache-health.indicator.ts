@@ -7,7 +7,8 @@ import { ResilientCacheStore } from '../store/resilient.store';
  * Terminus indicator of the cache store: reachable or not, the ping's latency, the circuit
  * breaker's state and, for the in-process store, entries and bytes. A store that does not answer
  * within `timeoutMs` (or whose circuit is open) is `degraded`, not `down`: the app keeps serving
- * from its handlers without the cache.
+ * from its handlers without the cache. Pass `required: true` where the cache is essential (the
+ * store is then `down` and Terminus answers 503).
  */
 @Injectable()
 export class ResponseCacheHealthIndicator {
@@ -16,7 +17,7 @@ export class ResponseCacheHealthIndicator {
     @Inject(CacheStore) private readonly store: CacheStore,
   ) {}
 
-  async check<const Key extends string>(key: Key, timeoutMs = 250) {
+  async check<const Key extends string>(key: Key, { timeoutMs = 250, required = false }: { timeoutMs?: number; required?: boolean } = {}) {
     const session = this.health.check(key);
     const circuit = this.store instanceof ResilientCacheStore ? this.store.circuit : undefined;
     const started = performance.now();
@@ -32,11 +33,12 @@ export class ResponseCacheHealthIndicator {
       const stats = this.store.local === true ? await this.store.stats() : {};
       return session.up({ store: this.store.name, latencyMs, ...(circuit === undefined ? {} : { circuit }), ...stats });
     } catch (error) {
-      return session.degraded({
+      const details = {
         store: this.store.name,
         ...(circuit === undefined ? {} : { circuit }),
         message: error instanceof Error ? error.message : String(error),
-      });
+      };
+      return required ? session.down(details) : session.degraded(details);
     } finally {
       clearTimeout(timer);
     }

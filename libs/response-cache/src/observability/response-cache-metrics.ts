@@ -1,0 +1,194 @@
+import { Inject, Injectable, Provider } from '@nestjs/common';
+import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CacheStore } from '../store/cache-store';
+
+/** What became of a cacheable request, the `result` label of `cache_request_duration_seconds`. */
+export type RequestResult = 'hit' | 'miss' | 'bypass' | 'stale' | 'coalesced';
+
+/** Options of the module extra `metrics`. */
+export interface ResponseCacheMetricsOptions {
+  /**
+   * Registry the metrics are registered in. Default: prom-client's global registry, the one
+   * `PrometheusModule.register()` serves at `/metrics`.
+   */
+  registry?: Registry;
+  /** Buckets of `cache_request_duration_seconds`, in seconds. */
+  buckets?: number[];
+}
+
+export const DEFAULT_DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** How long one store size reading serves `cache_entries` and `cache_size_bytes` (a scrape reads both). */
+const SIZE_READING_MS = 5_000;
+
+/** The store's size, read once for both gauges of a scrape; a failed reading reports nothing. */
+@Injectable()
+export class StoreSizeReading {
+  private reading?: { at: number; value: Promise<{ entries: number; sizeBytes: number } | undefined> };
+
+  constructor(@Inject(CacheStore) readonly store: CacheStore) {}
+
+  read(): Promise<{ entries: number; sizeBytes: number } | undefined> {
+    const now = Date.now();
+    if (this.reading === undefined || now - this.reading.at > SIZE_READING_MS) {
+      this.reading = { at: now, value: this.store.stats().catch(() => undefined) };
+    }
+    return this.reading.value;
+  }
+}
+
+/**
+ * The providers of the contract's metrics, made with `@willsoto/nestjs-prometheus` (so they can be
+ * injected with `@InjectMetric(name)` anywhere) and registered in `options.registry`.
+ */
+export function responseCacheMetricProviders(options: ResponseCacheMetricsOptions = {}): Provider[] {
+  const registers = options.registry === undefined ? {} : { registers: [options.registry] };
+  function sizeGauge(name: string, help: string, field: 'entries' | 'sizeBytes'): Provider {
+    return makeGaugeProvider({
+      name,
+      help,
+      labelNames: ['store'],
+      ...registers,
+      inject: [StoreSizeReading],
+      async collect(this: Gauge<'store'>, reading: StoreSizeReading) {
+        const size = await reading.read();
+        this.reset();
+        if (size !== undefined) this.set({ store: reading.store.name }, size[field]);
+      },
+    });
+  }
+  return [
+    makeCounterProvider({ name: 'cache_hits_total', help: 'Responses served from the cache', labelNames: ['route'], ...registers }),
+    makeCounterProvider({
+      name: 'cache_misses_total',
+      help: 'Cacheable requests that ran the handler',
+      labelNames: ['route'],
+      ...registers,
+    }),
+    makeCounterProvider({
+      name: 'cache_bypass_total',
+      help: 'Cacheable requests that skipped the cache, by reason',
+      labelNames: ['route', 'reason'],
+      ...registers,
+    }),
+    makeCounterProvider({
+      name: 'cache_stale_total',
+      help: 'Stale entries served (stale-while-revalidate, stale-if-error)',
+      labelNames: ['route', 'reason'],
+      ...registers,
+    }),
+    makeCounterProvider({
+      name: 'cache_coalesced_total',
+      help: 'Requests answered by a concurrent fill of the same key',
+      labelNames: ['route'],
+      ...registers,
+    }),
+    makeCounterProvider({
+      name: 'cache_invalidations_total',
+      help: 'Invalidations: tags invalidated, keys deleted, clears',
+      labelNames: ['type'],
+      ...registers,
+    }),
+    makeCounterProvider({
+      name: 'cache_store_errors_total',
+      help: 'Store operations that failed or timed out',
+      labelNames: ['store', 'operation'],
+      ...registers,
+    }),
+    makeHistogramProvider({
+      name: 'cache_request_duration_seconds',
+      help: 'Time from the cache layer to the response body of cacheable requests, by result',
+      labelNames: ['route', 'result'],
+      buckets: options.buckets ?? DEFAULT_DURATION_BUCKETS,
+      ...registers,
+    }),
+    sizeGauge('cache_entries', 'Entries in the cache store', 'entries'),
+    sizeGauge('cache_size_bytes', 'Bytes held by the cache store (for Redis: the server used_memory)', 'sizeBytes'),
+    StoreSizeReading,
+    ResponseCacheMetrics,
+  ];
+}
+
+/** Label objects of one route, made once so that counting a request allocates nothing. */
+interface RouteLabels {
+  route: { route: string };
+  results: Record<RequestResult, { route: string; result: RequestResult }>;
+  reasons: Map<string, { route: string; reason: string }>;
+}
+
+/** Most distinct routes labelled one by one; the rest share the route label `other` (bounded series). */
+const MAX_ROUTES = 500;
+/** Most distinct reasons per route (bypass and stale reasons are a fixed set in the library). */
+const MAX_REASONS = 50;
+
+/** Writes the contract's Prometheus metrics; the hit path is one counter increment and one observation. */
+@Injectable()
+export class ResponseCacheMetrics {
+  private readonly routes = new Map<string, RouteLabels>();
+  private readonly types = new Map<string, { type: string }>();
+
+  constructor(
+    @InjectMetric('cache_hits_total') private readonly hits: Counter<'route'>,
+    @InjectMetric('cache_misses_total') private readonly misses: Counter<'route'>,
+    @InjectMetric('cache_bypass_total') private readonly bypasses: Counter<'route' | 'reason'>,
+    @InjectMetric('cache_stale_total') private readonly stale: Counter<'route' | 'reason'>,
+    @InjectMetric('cache_coalesced_total') private readonly coalesced: Counter<'route'>,
+    @InjectMetric('cache_invalidations_total') private readonly invalidations: Counter<'type'>,
+    @InjectMetric('cache_store_errors_total') private readonly storeErrors: Counter<'store' | 'operation'>,
+    @InjectMetric('cache_request_duration_seconds') private readonly duration: Histogram<'route' | 'result'>,
+  ) {}
+
+  request(result: RequestResult, route: string, seconds: number, reason?: string): void {
+    const labels = this.labelsOf(route);
+    switch (result) {
+      case 'hit':
+        this.hits.inc(labels.route);
+        break;
+      case 'miss':
+        this.misses.inc(labels.route);
+        break;
+      case 'coalesced':
+        this.coalesced.inc(labels.route);
+        break;
+      case 'bypass':
+        this.bypasses.inc(this.reasonLabels(labels, reason ?? 'unknown'));
+        break;
+      case 'stale':
+        this.stale.inc(this.reasonLabels(labels, reason ?? 'stale'));
+        break;
+    }
+    this.duration.observe(labels.results[result], seconds);
+  }
+
+  invalidation(type: 'tag' | 'key' | 'clear', count = 1): void {
+    let labels = this.types.get(type);
+    if (labels === undefined) this.types.set(type, (labels = { type }));
+    this.invalidations.inc(labels, count);
+  }
+
+  storeError(store: string, operation: string): void {
+    this.storeErrors.inc({ store, operation });
+  }
+
+  private labelsOf(route: string): RouteLabels {
+    let labels = this.routes.get(route);
+    if (labels === undefined) {
+      if (this.routes.size >= MAX_ROUTES && route !== 'other') return this.labelsOf('other');
+      const results = {} as RouteLabels['results'];
+      for (const result of ['hit', 'miss', 'bypass', 'stale', 'coalesced'] as const) results[result] = { route, result };
+      labels = { route: { route }, results, reasons: new Map() };
+      this.routes.set(route, labels);
+    }
+    return labels;
+  }
+
+  private reasonLabels(labels: RouteLabels, reason: string): { route: string; reason: string } {
+    let found = labels.reasons.get(reason);
+    if (found === undefined) {
+      if (labels.reasons.size >= MAX_REASONS) return { route: labels.route.route, reason: 'other' };
+      labels.reasons.set(reason, (found = { route: labels.route.route, reason }));
+    }
+    return found;
+  }
+}

@@ -1,0 +1,110 @@
+import { CacheEvents, ResponseCacheLiveController } from '../libs/response-cache/src';
+import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { EventStreamClient } from './support/event-stream-client';
+
+const TOKEN = 'events-admin-token';
+
+describe.each(ADAPTERS)('GET /admin/cache/events on %s', (adapter) => {
+  let demo: RunningDemo;
+  let clients: EventStreamClient[];
+  const open = async () => {
+    const client = await EventStreamClient.open(demo.url, TOKEN);
+    clients.push(client);
+    return client;
+  };
+  const get = async (path: string, init?: RequestInit) => (await fetch(`${demo.url}${path}`, init)).arrayBuffer();
+
+  beforeEach(() => {
+    clients = [];
+  });
+  afterEach(async () => {
+    for (const client of clients) client.close();
+    await demo.close();
+  });
+
+  it('answers 401 without the token or with a wrong one', async () => {
+    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN });
+    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+      const res = await fetch(`${demo.url}/admin/cache/events`, { headers });
+      await res.arrayBuffer();
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('streams one event per miss, hit, bypass and invalidation, with the route pattern and no body', async () => {
+    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN });
+    const client = await open();
+    expect(client.response.statusCode).toBe(200);
+    expect(client.response.headers['content-type']).toMatch(/^text\/event-stream/);
+    await get('/api/users/2');
+    await get('/api/users/2');
+    await get('/api/users/2?nocache=true');
+    await get('/api/users/2', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Zed' }) });
+    await client.until((events) => events.some((e) => e.event === 'invalidation'), 'invalidation');
+    const seen = client.events.map((e) => [e.event, e.data.route ?? e.data.tags]);
+    expect(seen).toEqual([
+      ['miss', '/api/users/:id'],
+      ['hit', '/api/users/:id'],
+      ['bypass', '/api/users/:id'],
+      ['invalidation', ['users', 'user:2']],
+    ]);
+    expect(client.events[1].data).toMatchObject({ type: 'hit', key: expect.any(String) as string, at: expect.any(String) as string });
+    expect(JSON.stringify(client.events)).not.toContain('Zed');
+    expect(new Set(client.events.map((e) => e.id)).size).toBe(4);
+  });
+
+  it('sends at most maxEventsPerSecond and reports the rest as sampled out', async () => {
+    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN }, { eventStream: { maxEventsPerSecond: 10 } });
+    const client = await open();
+    const events = demo.app.get(CacheEvents);
+    for (let i = 0; i < 100; i++) events.emit({ type: i % 2 === 0 ? 'hit' : 'miss', route: '/r', key: `k${i}` });
+    await client.until((e) => e.some((x) => x.event === 'sampled'), 'sampled report');
+    expect(client.events.filter((e) => e.event !== 'sampled')).toHaveLength(10);
+    expect(client.events.find((e) => e.event === 'sampled')?.data).toMatchObject({
+      sampledOut: 90,
+      dropped: 0,
+      byType: { hit: 45, miss: 45 },
+    });
+    // A second later (on the cache's clock) the budget is back.
+    demo.clock.advance(1000);
+    events.emit({ type: 'hit', route: '/r', key: 'after' });
+    await client.until((e) => e.some((x) => x.data.key === 'after'), 'event after the refill');
+  });
+
+  it('a slow reader under a burst: the app keeps a bounded queue, drops the oldest, and the stream goes on', async () => {
+    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN }, { eventStream: { maxEventsPerSecond: 1_000_000, bufferSize: 50 } });
+    const client = await open();
+    client.pause();
+    const events = demo.app.get(CacheEvents);
+    const live = demo.app.get(ResponseCacheLiveController);
+    const bigKey = 'k'.repeat(2000);
+    let maxQueued = 0;
+    // ~60 MB of events in bursts, far more than socket buffers hold.
+    for (let round = 0; round < 300; round++) {
+      for (let i = 0; i < 100; i++) events.emit({ type: 'hit', route: '/r', key: `${bigKey}${round}-${i}` });
+      await new Promise((resolve) => setImmediate(resolve));
+      maxQueued = Math.max(maxQueued, live.streamStates()[0].queued);
+    }
+    const state = live.streamStates()[0];
+    expect(maxQueued).toBeLessThanOrEqual(50);
+    expect(state.waitingForDrain).toBe(true);
+    expect(state.dropped).toBeGreaterThan(0);
+    expect(state.sent + state.queued + state.dropped).toBe(30_000);
+    client.resume();
+    await client.until((e) => e.some((x) => x.event === 'sampled' && Number(x.data.dropped) > 0), 'report of dropped events');
+    events.emit({ type: 'miss', route: '/r', key: 'after-burst' });
+    await client.until((e) => e.some((x) => x.data.key === 'after-burst'), 'event after the burst');
+  });
+
+  it('refuses more streams than maxClients with 429, and frees the slot when a client leaves', async () => {
+    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN }, { eventStream: { maxClients: 1 } });
+    const first = await open();
+    const second = await open();
+    expect(second.response.statusCode).toBe(429);
+    first.close();
+    const live = demo.app.get(ResponseCacheLiveController);
+    const deadline = Date.now() + 5000;
+    while (live.streamStates().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await open()).response.statusCode).toBe(200);
+  });
+});
