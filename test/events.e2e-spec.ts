@@ -24,7 +24,7 @@ describe.each(ADAPTERS)('GET /admin/cache/events on %s', (adapter) => {
 
   it('answers 401 without the token or with a wrong one', async () => {
     demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN });
-    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
       const res = await fetch(`${demo.url}/admin/cache/events`, { headers });
       await res.arrayBuffer();
       expect(res.status).toBe(401);
