@@ -63,8 +63,11 @@ export const DASHBOARD_HTML = `<!doctype html>
     </div>
   </section>
   <section class="wide">
-    <h2>Hits and misses per second <span class="legend"><i style="background:var(--hit)"></i>hits<i style="background:var(--miss)"></i>misses</span></h2>
+    <h2>Hits and misses per second <span class="legend"><i style="background:var(--hit)"></i>hits<i style="background:var(--miss)"></i>misses · top of the scale: <span id="chart-max">–</span></span></h2>
     <svg id="chart" viewBox="0 0 600 160" preserveAspectRatio="none" role="img" aria-label="hits and misses over time">
+      <line x1="0" y1="155" x2="600" y2="155" stroke="#e4e7ec"></line>
+      <line x1="0" y1="80" x2="600" y2="80" stroke="#e4e7ec" stroke-dasharray="4 4"></line>
+      <line x1="0" y1="5" x2="600" y2="5" stroke="#e4e7ec" stroke-dasharray="4 4"></line>
       <polyline id="chart-hits" fill="none" stroke="#12a150" stroke-width="2" points=""></polyline>
       <polyline id="chart-misses" fill="none" stroke="#d92d20" stroke-width="2" points=""></polyline>
     </svg>
@@ -129,7 +132,7 @@ export const DASHBOARD_HTML = `<!doctype html>
       for (const cell of cells) {
         const td = document.createElement('td');
         td.textContent = String(cell);
-        if (typeof cell === 'number') td.className = 'n';
+        if (typeof cell === 'number' || /^[0-9.]+%$/.test(String(cell))) td.className = 'n';
         tr.append(td);
       }
       return tr;
@@ -153,6 +156,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     const line = (values) => values.map((v, i) => (i * 600 / (POINTS - 1)).toFixed(1) + ',' + (155 - v / max * 150).toFixed(1)).join(' ');
     $('chart-hits').setAttribute('points', line(series.hits));
     $('chart-misses').setAttribute('points', line(series.misses));
+    text('chart-max', max.toFixed(max < 10 ? 1 : 0) + '/s');
   }
 
   function render(stats, health) {
@@ -243,7 +247,10 @@ export const DASHBOARD_HTML = `<!doctype html>
     token = $('token').value.trim();
     $('token').value = '';
     stop();
-    previous = null; series.hits = []; series.misses = [];
+    previous = null;
+    series.hits = new Array(POINTS).fill(0);
+    series.misses = new Array(POINTS).fill(0);
+    draw();
     say('Connected. The figures refresh every ' + POLL_MS / 1000 + ' s.', 'muted');
     refresh();
     timer = setInterval(refresh, POLL_MS);
