@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The callbacks passed to page.waitForFunction and page.evaluate run in the browser.
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { RunningDemo, startDemo } from './support/demo-app';
