@@ -54,7 +54,7 @@ function ping(port: number): Promise<boolean> {
       reply += chunk.toString();
       if (reply.includes('\r\n')) {
         socket.destroy();
-        resolve(reply.startsWith('+PONG'));
+        resolve(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH')); // up (with --requirepass: up and asking for AUTH)
       }
     });
     socket.on('timeout', () => {

@@ -6,7 +6,7 @@ import { ResponseCacheInterceptor } from './interceptor/response-cache.intercept
 import { CacheEvents } from './observability/cache-events';
 import { CacheStats } from './observability/cache-stats';
 import { CacheTelemetry } from './observability/cache-telemetry';
-import { logOperation } from './observability/operation-logger';
+import { OperationLogger } from './observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -64,7 +64,10 @@ export class ResponseCacheModule extends ConfigurableModuleClass implements OnMo
   }
 
   onModuleInit(): void {
-    if (this.options.logOperations) this.unsubscribe = this.events.subscribe((event) => logOperation(event));
+    if (this.options.logOperations) {
+      const logger = new OperationLogger(this.options.clock);
+      this.unsubscribe = this.events.subscribe((event) => logger.log(event));
+    }
   }
 
   onModuleDestroy(): void {

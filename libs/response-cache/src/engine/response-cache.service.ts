@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { weakEtag } from '../http/etag';
 import { CacheTelemetry } from '../observability/cache-telemetry';
+import { redactSecrets } from '../observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResolvedCacheOptions, seconds } from '../response-cache.options';
 import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
@@ -277,7 +278,7 @@ export class ResponseCacheService implements OnModuleDestroy {
 
   /** Reports a store failure: an event for metrics, a log line at most once a second. */
   storeError(operation: string, error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
     this.telemetry.storeError(this.store.name, operation, message);
     const now = Date.now();
     if (now - this.lastErrorLog >= 1000) {
