@@ -217,6 +217,7 @@ async function stampede(url: string): Promise<number> {
 const CORE: Scenario[] = [
   { id: 'a', label: '(a) bare route, no interceptor', server: 'bare', path: '/bare' },
   { id: 'b', label: '(b) ResponseCache hit (memory)', server: 'ours', path: '/cached' },
+  { id: 'bm', label: '(bm) ResponseCache hit (memory), Prometheus metrics on', server: 'ours-metrics', path: '/cached' },
   { id: 'c', label: '(c) undecorated route, our interceptor bound globally', server: 'ours-global', path: '/undecorated' },
   { id: 'c0', label: '(c0) undecorated route, a no-op global interceptor (Nest floor)', server: 'noop', path: '/bare' },
   { id: 'c1', label: '(c1) undecorated route, default binding (decorators bind it)', server: 'ours', path: '/undecorated' },

@@ -187,6 +187,10 @@ class NoopModule {}
 @Module({ imports: [ResponseCacheModule.forRoot()], controllers: [OursController] })
 class OursModule {}
 
+/** The default binding with the Prometheus metrics on (prom-client's global registry). */
+@Module({ imports: [ResponseCacheModule.forRoot({ metrics: true })], controllers: [OursController] })
+class OursMetricsModule {}
+
 /** The interceptor also bound globally, so that every route goes through it. */
 @Module({
   imports: [ResponseCacheModule.forRoot()],
@@ -211,6 +215,7 @@ const modules = {
   bare: BareModule,
   noop: NoopModule,
   ours: OursModule,
+  'ours-metrics': OursMetricsModule,
   'ours-global': OursGlobalModule,
   'ours-redis': OursRedisModule,
   'ours-redis-lock': OursRedisLockModule,

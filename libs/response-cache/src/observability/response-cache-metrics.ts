@@ -110,11 +110,22 @@ export function responseCacheMetricProviders(options: ResponseCacheMetricsOption
   ];
 }
 
-/** Label objects of one route, made once so that counting a request allocates nothing. */
-interface RouteLabels {
-  route: { route: string };
-  results: Record<RequestResult, { route: string; result: RequestResult }>;
-  reasons: Map<string, { route: string; reason: string }>;
+/** Count of one series: requests are counted here and handed to prom-client when it is scraped. */
+interface Tally {
+  labels: Record<string, string>;
+  count: number;
+  flushed: number;
+}
+
+/** The series of one route, made once so that counting a request is an integer increment. */
+interface RouteSeries {
+  hit: Tally;
+  miss: Tally;
+  coalesced: Tally;
+  /** bypass and stale counts by reason */
+  bypass: Map<string, Tally>;
+  stale: Map<string, Tally>;
+  durationLabels: Record<RequestResult, { route: string; result: RequestResult }>;
 }
 
 /** Most distinct routes labelled one by one; the rest share the route label `other` (bounded series). */
@@ -122,10 +133,16 @@ const MAX_ROUTES = 500;
 /** Most distinct reasons per route (bypass and stale reasons are a fixed set in the library). */
 const MAX_REASONS = 50;
 
-/** Writes the contract's Prometheus metrics; the hit path is one counter increment and one observation. */
+const tally = (labels: Record<string, string>): Tally => ({ labels, count: 0, flushed: 0 });
+
+/**
+ * Writes the contract's Prometheus metrics. On the request path a counter is a plain integer
+ * increment on a per-route record (handed to prom-client, as a delta, when the registry is
+ * scraped, so `registry.resetMetrics()` still works), plus one histogram observation.
+ */
 @Injectable()
 export class ResponseCacheMetrics {
-  private readonly routes = new Map<string, RouteLabels>();
+  private readonly routes = new Map<string, RouteSeries>();
   private readonly types = new Map<string, { type: string }>();
 
   constructor(
@@ -137,28 +154,17 @@ export class ResponseCacheMetrics {
     @InjectMetric('cache_invalidations_total') private readonly invalidations: Counter<'type'>,
     @InjectMetric('cache_store_errors_total') private readonly storeErrors: Counter<'store' | 'operation'>,
     @InjectMetric('cache_request_duration_seconds') private readonly duration: Histogram<'route' | 'result'>,
-  ) {}
+  ) {
+    // prom-client calls `collect` before it reads a metric: the tallies are handed over then.
+    const flush = () => this.flush();
+    for (const counter of [hits, misses, bypasses, stale, coalesced]) (counter as unknown as { collect: () => void }).collect = flush;
+  }
 
   request(result: RequestResult, route: string, seconds: number, reason?: string): void {
-    const labels = this.labelsOf(route);
-    switch (result) {
-      case 'hit':
-        this.hits.inc(labels.route);
-        break;
-      case 'miss':
-        this.misses.inc(labels.route);
-        break;
-      case 'coalesced':
-        this.coalesced.inc(labels.route);
-        break;
-      case 'bypass':
-        this.bypasses.inc(this.reasonLabels(labels, reason ?? 'unknown'));
-        break;
-      case 'stale':
-        this.stale.inc(this.reasonLabels(labels, reason ?? 'stale'));
-        break;
-    }
-    this.duration.observe(labels.results[result], seconds);
+    const series = this.seriesOf(route);
+    if (result === 'bypass' || result === 'stale') this.reasonTally(series[result], route, reason ?? result).count++;
+    else series[result].count++;
+    this.duration.observe(series.durationLabels[result], seconds);
   }
 
   invalidation(type: 'tag' | 'key' | 'clear', count = 1): void {
@@ -171,24 +177,47 @@ export class ResponseCacheMetrics {
     this.storeErrors.inc({ store, operation });
   }
 
-  private labelsOf(route: string): RouteLabels {
-    let labels = this.routes.get(route);
-    if (labels === undefined) {
-      if (this.routes.size >= MAX_ROUTES && route !== 'other') return this.labelsOf('other');
-      const results = {} as RouteLabels['results'];
-      for (const result of ['hit', 'miss', 'bypass', 'stale', 'coalesced'] as const) results[result] = { route, result };
-      labels = { route: { route }, results, reasons: new Map() };
-      this.routes.set(route, labels);
+  /** Hands the counts gathered since the last scrape to prom-client. */
+  flush(): void {
+    const give = (counter: Counter<string>, t: Tally) => {
+      if (t.count === t.flushed) return;
+      counter.inc(t.labels, t.count - t.flushed);
+      t.flushed = t.count;
+    };
+    for (const series of this.routes.values()) {
+      give(this.hits, series.hit);
+      give(this.misses, series.miss);
+      give(this.coalesced, series.coalesced);
+      for (const t of series.bypass.values()) give(this.bypasses, t);
+      for (const t of series.stale.values()) give(this.stale, t);
     }
-    return labels;
   }
 
-  private reasonLabels(labels: RouteLabels, reason: string): { route: string; reason: string } {
-    let found = labels.reasons.get(reason);
-    if (found === undefined) {
-      if (labels.reasons.size >= MAX_REASONS) return { route: labels.route.route, reason: 'other' };
-      labels.reasons.set(reason, (found = { route: labels.route.route, reason }));
+  private seriesOf(route: string): RouteSeries {
+    let series = this.routes.get(route);
+    if (series === undefined) {
+      if (this.routes.size >= MAX_ROUTES && route !== 'other') return this.seriesOf('other');
+      const durationLabels = {} as RouteSeries['durationLabels'];
+      for (const result of ['hit', 'miss', 'bypass', 'stale', 'coalesced'] as const) durationLabels[result] = { route, result };
+      series = {
+        hit: tally({ route }),
+        miss: tally({ route }),
+        coalesced: tally({ route }),
+        bypass: new Map(),
+        stale: new Map(),
+        durationLabels,
+      };
+      this.routes.set(route, series);
     }
-    return found;
+    return series;
+  }
+
+  private reasonTally(byReason: Map<string, Tally>, route: string, reason: string): Tally {
+    let t = byReason.get(reason);
+    if (t === undefined) {
+      if (byReason.size >= MAX_REASONS && reason !== 'other') return this.reasonTally(byReason, route, 'other');
+      byReason.set(reason, (t = tally({ route, reason })));
+    }
+    return t;
   }
 }
