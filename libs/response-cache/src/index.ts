@@ -28,7 +28,6 @@ export type { EventStreamState } from './admin/event-stream';
 export { CacheEvents } from './observability/cache-events';
 export { CacheStats } from './observability/cache-stats';
 export { CacheTelemetry } from './observability/cache-telemetry';
-export { CacheEventListener } from './observability/cache-event-listener';
 export type { CacheFigures, InvalidationRecord, RouteStats } from './observability/cache-stats';
 export { DEFAULT_DURATION_BUCKETS, ResponseCacheMetrics, responseCacheMetricProviders } from './observability/response-cache-metrics';
 export type { RequestResult, ResponseCacheMetricsOptions } from './observability/response-cache-metrics';
