@@ -11,23 +11,27 @@ export interface EventSink {
 
 /** What a stream holds in memory right now (for tests and the dashboard). */
 export interface EventStreamState {
+  /** Events waiting for the socket. */
   queued: number;
+  /** Events written to the socket (reports not counted). */
   sent: number;
   sampledOut: number;
   dropped: number;
   waitingForDrain: boolean;
 }
 
-/** How often left-out events are reported, and how many reports between keep-alive comments. */
+/** How often left-out events are reported, and how many timer ticks between keep-alive comments. */
 const REPORT_INTERVAL_MS = 1000;
-const HEARTBEAT_EVERY_REPORTS = 15;
+const HEARTBEAT_EVERY_TICKS = 15;
 
 /**
  * One client of `GET /admin/cache/events`. Memory stays bounded whatever the client does:
  * - a token bucket sends at most `maxEventsPerSecond`; events beyond are counted (sampled out);
  * - events wait in a queue of at most `bufferSize` while the socket does not drain; the oldest
  *   are dropped beyond, and nothing more is written until `drain`;
- * - once a second, a `sampled` event tells the client how many events it did not get, by type.
+ * - a `sampled` event tells the client how many events it did not get, by type. It is due a second
+ *   (on the cache's clock) after the last one, or when the timer ticks, and is made when the next
+ *   write goes out, at its end, so a report is never itself dropped and ids keep increasing.
  */
 export class EventStream {
   private queue: string[] = [];
@@ -37,11 +41,13 @@ export class EventStream {
   private sent = 0;
   private sampledOut = 0;
   private dropped = 0;
-  private unreported: { sampledOut: number; dropped: number; byType: Record<string, number> } = { sampledOut: 0, dropped: 0, byType: {} };
+  private unreported = { sampledOut: 0, dropped: 0, byType: {} as Record<string, number> };
+  private reportedAt: number;
+  private reportDue = false;
   private waitingForDrain = false;
   private flushScheduled = false;
   private closed = false;
-  private reports = 0;
+  private ticks = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -51,6 +57,7 @@ export class EventStream {
   ) {
     this.tokens = limits.maxEventsPerSecond;
     this.refilledAt = clock.now();
+    this.reportedAt = this.refilledAt;
     this.timer = setInterval(() => this.tick(), REPORT_INTERVAL_MS);
     this.timer.unref();
     this.sink.write(`retry: 3000\n: cache events, at most ${limits.maxEventsPerSecond}/s\n\n`);
@@ -68,21 +75,21 @@ export class EventStream {
 
   push(event: CacheEvent): void {
     if (this.closed) return;
-    if (!this.take()) {
+    const now = this.clock.now();
+    if (!this.take(now)) {
       this.sampledOut++;
       this.unreported.sampledOut++;
       this.unreported.byType[event.type] = (this.unreported.byType[event.type] ?? 0) + 1;
       return;
     }
-    this.enqueue(event.type, { ...event, at: new Date(this.clock.now()).toISOString() });
-  }
-
-  /** Sends the count of left-out events now, if any (the timer does it once a second). */
-  report(): void {
-    const { sampledOut, dropped, byType } = this.unreported;
-    if (sampledOut === 0 && dropped === 0) return;
-    this.unreported = { sampledOut: 0, dropped: 0, byType: {} };
-    this.enqueue('sampled', { sampledOut, dropped, byType, at: new Date(this.clock.now()).toISOString() });
+    if (now - this.reportedAt >= REPORT_INTERVAL_MS) this.reportDue = true;
+    this.queue.push(this.format(event.type, { ...event, at: new Date(now).toISOString() }));
+    if (this.queue.length > this.limits.bufferSize) {
+      this.queue.shift();
+      this.dropped++;
+      this.unreported.dropped++;
+    }
+    this.scheduleFlush();
   }
 
   close(): void {
@@ -94,13 +101,12 @@ export class EventStream {
   }
 
   private tick(): void {
-    this.report();
-    if (++this.reports % HEARTBEAT_EVERY_REPORTS === 0 && this.queue.length === 0 && !this.waitingForDrain)
-      this.sink.write(': keep-alive\n\n');
+    this.reportDue = true;
+    this.scheduleFlush();
+    if (++this.ticks % HEARTBEAT_EVERY_TICKS === 0 && this.queue.length === 0 && !this.waitingForDrain) this.sink.write(': keep-alive\n\n');
   }
 
-  private take(): boolean {
-    const now = this.clock.now();
+  private take(now: number): boolean {
     const rate = this.limits.maxEventsPerSecond;
     if (now > this.refilledAt) {
       this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) / 1000) * rate);
@@ -111,27 +117,35 @@ export class EventStream {
     return true;
   }
 
-  private enqueue(type: string, data: object): void {
-    if (this.closed) return;
-    this.queue.push(`id: ${this.nextId++}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-    if (this.queue.length > this.limits.bufferSize) {
-      this.queue.shift();
-      this.dropped++;
-      this.unreported.dropped++;
-    }
-    if (!this.flushScheduled && !this.waitingForDrain) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+  private format(type: string, data: object): string {
+    return `id: ${this.nextId++}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+  }
+
+  /** The `sampled` event, if one is due and anything was left out since the last. */
+  private takeReport(): string | undefined {
+    const { sampledOut, dropped, byType } = this.unreported;
+    if (!this.reportDue || (sampledOut === 0 && dropped === 0)) return undefined;
+    this.reportDue = false;
+    this.reportedAt = this.clock.now();
+    this.unreported = { sampledOut: 0, dropped: 0, byType: {} };
+    return this.format('sampled', { sampledOut, dropped, byType, at: new Date(this.reportedAt).toISOString() });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.waitingForDrain || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.waitingForDrain || this.queue.length === 0) return;
+    if (this.closed || this.waitingForDrain) return;
     const batch = this.queue;
+    const report = this.takeReport();
+    if (report === undefined && batch.length === 0) return;
     this.queue = [];
     this.sent += batch.length;
-    if (!this.sink.write(batch.join(''))) {
+    if (!this.sink.write(batch.join('') + (report ?? ''))) {
       this.waitingForDrain = true;
       this.sink.once('drain', () => {
         this.waitingForDrain = false;

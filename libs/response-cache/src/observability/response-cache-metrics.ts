@@ -38,6 +38,17 @@ export class StoreSizeReading {
   }
 }
 
+/** The contract's counters. */
+const COUNTERS: { name: string; help: string; labelNames: string[] }[] = [
+  { name: 'cache_hits_total', help: 'Responses served from the cache', labelNames: ['route'] },
+  { name: 'cache_misses_total', help: 'Cacheable requests that ran the handler', labelNames: ['route'] },
+  { name: 'cache_bypass_total', help: 'Cacheable requests that skipped the cache, by reason', labelNames: ['route', 'reason'] },
+  { name: 'cache_stale_total', help: 'Stale entries served (stale-while-revalidate, stale-if-error)', labelNames: ['route', 'reason'] },
+  { name: 'cache_coalesced_total', help: 'Requests answered by a concurrent fill of the same key', labelNames: ['route'] },
+  { name: 'cache_invalidations_total', help: 'Invalidations: tags invalidated, keys deleted, clears', labelNames: ['type'] },
+  { name: 'cache_store_errors_total', help: 'Store operations that failed or timed out', labelNames: ['store', 'operation'] },
+];
+
 /**
  * The providers of the contract's metrics, made with `@willsoto/nestjs-prometheus` (so they can be
  * injected with `@InjectMetric(name)` anywhere) and registered in `options.registry`.
@@ -59,43 +70,7 @@ export function responseCacheMetricProviders(options: ResponseCacheMetricsOption
     });
   }
   return [
-    makeCounterProvider({ name: 'cache_hits_total', help: 'Responses served from the cache', labelNames: ['route'], ...registers }),
-    makeCounterProvider({
-      name: 'cache_misses_total',
-      help: 'Cacheable requests that ran the handler',
-      labelNames: ['route'],
-      ...registers,
-    }),
-    makeCounterProvider({
-      name: 'cache_bypass_total',
-      help: 'Cacheable requests that skipped the cache, by reason',
-      labelNames: ['route', 'reason'],
-      ...registers,
-    }),
-    makeCounterProvider({
-      name: 'cache_stale_total',
-      help: 'Stale entries served (stale-while-revalidate, stale-if-error)',
-      labelNames: ['route', 'reason'],
-      ...registers,
-    }),
-    makeCounterProvider({
-      name: 'cache_coalesced_total',
-      help: 'Requests answered by a concurrent fill of the same key',
-      labelNames: ['route'],
-      ...registers,
-    }),
-    makeCounterProvider({
-      name: 'cache_invalidations_total',
-      help: 'Invalidations: tags invalidated, keys deleted, clears',
-      labelNames: ['type'],
-      ...registers,
-    }),
-    makeCounterProvider({
-      name: 'cache_store_errors_total',
-      help: 'Store operations that failed or timed out',
-      labelNames: ['store', 'operation'],
-      ...registers,
-    }),
+    ...COUNTERS.map((counter) => makeCounterProvider({ ...counter, ...registers })),
     makeHistogramProvider({
       name: 'cache_request_duration_seconds',
       help: 'Time from the cache layer to the response body of cacheable requests, by result',
