@@ -71,6 +71,11 @@ describe('TieredCacheStore (memory L1, real Redis L2, pub/sub bus)', () => {
       await eventually(async () => (await b.l1.get(KEY)) === undefined, 'the clear');
     });
 
+    it("resubscribes by itself: ioredis's own resubscription, whose promise nobody handles, is off", () => {
+      const subscriber = (b as unknown as { subscriber: { options: { autoResubscribe: boolean } } }).subscriber;
+      expect(subscriber.options.autoResubscribe).toBe(false);
+    });
+
     it('distrusts L1 while its subscription is down, and flushes it when the subscription is back', async () => {
       await fill(a, 'v1');
       await b.get(KEY, TAGS);

@@ -66,6 +66,16 @@ export function duplicateClient(client: RedisClient): RedisClient {
   return (client as { isCluster?: boolean }).isCluster === true ? (client as Cluster).duplicate() : (client as Redis).duplicate();
 }
 
+/**
+ * For a subscriber connection whose owner subscribes again on every `ready` (the tiered store's bus,
+ * the stampede lease): turns off ioredis's own resubscription, which adds nothing then and leaves
+ * its promise unhandled when the connection drops again during the handshake (an unhandled
+ * rejection can stop a process). Cluster clients resubscribe through their own subscriber.
+ */
+export function resubscribeOnReady(subscriber: RedisClient): void {
+  if ((subscriber as { isCluster?: boolean }).isCluster !== true) (subscriber as Redis).options.autoResubscribe = false;
+}
+
 /** Quits politely, but never waits on a hung server for more than `waitMs`: then disconnects. */
 export async function quitClient(client: RedisClient, waitMs = 500): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

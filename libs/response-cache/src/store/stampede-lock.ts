@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { quitClient } from './redis-client';
+import { quitClient, resubscribeOnReady } from './redis-client';
 import type { RedisClient } from './redis.store';
 
 /**
@@ -48,6 +48,7 @@ export class RedisStampedeLock implements StampedeLock {
   constructor(options: RedisStampedeLockOptions) {
     this.client = options.client;
     this.subscriber = options.subscriber;
+    resubscribeOnReady(this.subscriber);
     this.prefix = options.prefix ?? 'rc:';
     this.channel = `${this.prefix}landed`;
     this.leaseMs = options.leaseMs ?? 5000;

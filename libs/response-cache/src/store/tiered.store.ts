@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot } from './cache-store';
 import { MemoryCacheStore } from './memory.store';
-import { quitClient } from './redis-client';
+import { quitClient, resubscribeOnReady } from './redis-client';
 import type { RedisCacheStore, RedisClient } from './redis.store';
 
 export interface TieredCacheStoreOptions {
@@ -60,6 +60,7 @@ export class TieredCacheStore implements CacheStore {
     this.l1TtlMs = (options.l1TtlSeconds ?? 30) * 1000;
     this.channel = options.channel ?? 'rc:bus';
     this.subscriber = options.subscriber;
+    resubscribeOnReady(this.subscriber);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) void this.apply(message);
