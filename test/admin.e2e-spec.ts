@@ -1,4 +1,4 @@
-import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS, RunningDemo, startDemo, xCacheOf } from './support/demo-app';
 
 const TOKEN = 'admin-secret-token';
 
@@ -17,11 +17,7 @@ describe.each(ADAPTERS)('admin API on %s', (adapter) => {
     const text = await res.text();
     return { status: res.status, json: () => JSON.parse(text) as unknown };
   };
-  const xCache = async (path: string) => {
-    const res = await fetch(`${demo.url}${path}`);
-    await res.arrayBuffer();
-    return res.headers.get('x-cache');
-  };
+  const xCache = (path: string) => xCacheOf(demo, path);
   const hit = async (path: string) => (await fetch(`${demo.url}${path}`)).arrayBuffer();
 
   beforeEach(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../libs/response-cache/cli/response-cache-cli';
 import { freePort } from './support/redis-harness';
-import { RunningDemo, startDemo } from './support/demo-app';
+import { RunningDemo, startDemo, xCacheOf } from './support/demo-app';
 
 const TOKEN = 'cli-admin-token';
 
@@ -16,11 +16,7 @@ describe('the response-cache CLI against a running demo', () => {
     return { code, stdout, stderr };
   };
   const withDemo = (...args: string[]) => cli([...args, '--url', demo.url, '--token', TOKEN]);
-  const xCache = async (path: string) => {
-    const res = await fetch(`${demo.url}${path}`);
-    await res.arrayBuffer();
-    return res.headers.get('x-cache');
-  };
+  const xCache = (path: string) => xCacheOf(demo, path);
 
   beforeEach(async () => {
     demo = await startDemo('fastify', { CACHE_ADMIN_TOKEN: TOKEN });

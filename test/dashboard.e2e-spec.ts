@@ -2,7 +2,7 @@
 // The callbacks passed to page.waitForFunction and page.evaluate run in the browser.
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { RunningDemo, startDemo } from './support/demo-app';
+import { RunningDemo, startDemo, xCacheOf } from './support/demo-app';
 import { ARTIFACTS_DIR, launchBrowser } from './support/browser';
 
 const TOKEN = 'dashboard-admin-token';
@@ -12,11 +12,7 @@ describe('GET /admin/cache/dashboard in a browser', () => {
   let demo: RunningDemo;
   let browser: Browser;
   let page: Page;
-  const get = async (path: string) => {
-    const res = await fetch(`${demo.url}${path}`);
-    await res.arrayBuffer();
-    return res.headers.get('x-cache');
-  };
+  const get = (path: string) => xCacheOf(demo, path);
   const text = async (selector: string) => (await page.textContent(selector))?.trim() ?? '';
 
   beforeAll(async () => {

@@ -78,6 +78,13 @@ export function rawRequest(
   });
 }
 
+/** GET `path` on the demo (the body read, so the connection is free) and return its `X-Cache`. */
+export async function xCacheOf(demo: RunningDemo, path: string): Promise<string | null> {
+  const res = await fetch(`${demo.url}${path}`);
+  await res.arrayBuffer();
+  return res.headers.get('x-cache');
+}
+
 /** Count of demo data-layer calls so far (from the app's own Prometheus registry). */
 export async function dbQueries(demo: RunningDemo): Promise<number> {
   const metric = await demo.app.get<Counter>(getToken('demo_db_queries_total')).get();

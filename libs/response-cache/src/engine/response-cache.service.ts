@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { weakEtag } from '../http/etag';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { redactSecrets } from '../observability/operation-logger';
+import { Throttle } from '../observability/throttle';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResolvedCacheOptions, seconds } from '../response-cache.options';
 import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
@@ -44,8 +45,7 @@ export const STORE_FAILED = Symbol('STORE_FAILED');
 export class ResponseCacheService implements OnModuleDestroy {
   private readonly logger = new Logger('ResponseCache');
   private readonly flights = new Map<string, Promise<CacheEntry | undefined>>();
-  private lastErrorLog = 0;
-  private suppressedErrors = 0;
+  private readonly errorLog = new Throttle(1000, Date.now);
   private readonly writes = new Set<Promise<unknown>>();
   /** Invalidations the store refused (down, slow): retried until it takes them. */
   private readonly pending = { tags: new Set<string>(), keys: new Set<string>(), clear: false };
@@ -280,15 +280,10 @@ export class ResponseCacheService implements OnModuleDestroy {
   storeError(operation: string, error: unknown): void {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
     this.telemetry.storeError(this.store.name, operation, message);
-    const now = Date.now();
-    if (now - this.lastErrorLog >= 1000) {
-      const suppressed = this.suppressedErrors > 0 ? ` (${this.suppressedErrors} more suppressed)` : '';
-      this.logger.warn(`cache store "${this.store.name}" failed on ${operation}: ${message}; serving without the cache${suppressed}`);
-      this.lastErrorLog = now;
-      this.suppressedErrors = 0;
-    } else {
-      this.suppressedErrors++;
-    }
+    const held = this.errorLog.pass();
+    if (held === undefined) return;
+    const suppressed = held > 0 ? ` (${held} more suppressed)` : '';
+    this.logger.warn(`cache store "${this.store.name}" failed on ${operation}: ${message}; serving without the cache${suppressed}`);
   }
 
   /**

@@ -12,7 +12,7 @@ import { RequestResult, ResponseCacheMetrics } from './response-cache-metrics';
 @Injectable()
 export class CacheTelemetry {
   constructor(
-    readonly stats: CacheStats,
+    private readonly stats: CacheStats,
     private readonly events: CacheEvents,
     @Optional() private readonly metrics?: ResponseCacheMetrics,
   ) {}

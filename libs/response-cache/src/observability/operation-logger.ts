@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import { CacheEvent } from './cache-events';
+import { Throttle } from './throttle';
 
 /** Credentials that error messages may carry (a Redis URL with a password, an AUTH argument). */
 export function redactSecrets(message: string): string {
@@ -16,13 +17,14 @@ const STORE_ERROR_LINE_EVERY_MS = 1000;
  * write a line per request.
  */
 export class OperationLogger {
-  private lastStoreError = -Infinity;
-  private suppressed = 0;
+  private readonly storeErrors: Throttle;
 
   constructor(
     private readonly clock: Clock,
     private readonly write: (line: string) => void = (line) => process.stdout.write(line),
-  ) {}
+  ) {
+    this.storeErrors = new Throttle(STORE_ERROR_LINE_EVERY_MS, () => clock.now());
+  }
 
   log(event: CacheEvent): void {
     const now = this.clock.now();
@@ -33,13 +35,9 @@ export class OperationLogger {
       ...event,
     };
     if (event.type === 'store-error') {
-      if (now - this.lastStoreError < STORE_ERROR_LINE_EVERY_MS) {
-        this.suppressed++;
-        return;
-      }
-      this.lastStoreError = now;
-      if (this.suppressed > 0) line.suppressed = this.suppressed;
-      this.suppressed = 0;
+      const held = this.storeErrors.pass();
+      if (held === undefined) return;
+      if (held > 0) line.suppressed = held;
       if (typeof event.error === 'string') line.error = redactSecrets(event.error);
     }
     if (typeof line.durationMs === 'number') line.durationMs = Math.round(line.durationMs * 1000) / 1000;

@@ -118,7 +118,6 @@ const tally = (labels: Record<string, string>): Tally => ({ labels, count: 0, fl
 @Injectable()
 export class ResponseCacheMetrics {
   private readonly routes = new Map<string, RouteSeries>();
-  private readonly types = new Map<string, { type: string }>();
 
   constructor(
     @InjectMetric('cache_hits_total') private readonly hits: Counter<'route'>,
@@ -143,9 +142,7 @@ export class ResponseCacheMetrics {
   }
 
   invalidation(type: 'tag' | 'key' | 'clear', count = 1): void {
-    let labels = this.types.get(type);
-    if (labels === undefined) this.types.set(type, (labels = { type }));
-    this.invalidations.inc(labels, count);
+    this.invalidations.inc({ type }, count);
   }
 
   storeError(store: string, operation: string): void {
