@@ -2,14 +2,29 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/support/summary-reporter.js', 'jest.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'libs/response-cache/dist/**',
+      'test/package/fixtures/**',
+      'node_modules/**',
+      'coverage/**',
+      'test/support/summary-reporter.js',
+      'jest.config.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
     // CommonJS scripts run by Node as they are (the CLI's bin shim).
-    files: ['bin/**/*.js'],
+    files: ['bin/**/*.js', 'libs/response-cache/bin/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Node scripts run as ES modules (the public API report).
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { console: 'readonly', process: 'readonly' } },
   },
   {
     rules: {

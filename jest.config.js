@@ -19,6 +19,15 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [],
+  // The repo imports its own package by name, as users do; tests run it from source (the fixture
+  // tests under test/package install the packed tarball instead). `internal/` reaches modules that
+  // the package does not export, for tests of internals only.
+  moduleNameMapper: {
+    '^nestjs-response-cache$': '<rootDir>/libs/response-cache/src/index.ts',
+    '^nestjs-response-cache/internal/(.*)$': '<rootDir>/libs/response-cache/src/$1',
+    '^nestjs-response-cache/(redis|terminus|prometheus)$': '<rootDir>/libs/response-cache/src/$1/index.ts',
+  },
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/libs/response-cache/dist/'],
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

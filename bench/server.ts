@@ -18,17 +18,10 @@ import {
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { prometheusMetrics } from 'nestjs-response-cache/prometheus';
 import { createKeyv } from '@keyv/redis';
-import {
-  Cacheable,
-  RedisCacheStore,
-  RedisStampedeLock,
-  ResponseCacheInterceptor,
-  ResponseCacheModule,
-  TieredCacheStore,
-  createRedisClient,
-  duplicateClient,
-} from '../libs/response-cache/src';
+import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import { RedisCacheStore, RedisStampedeLock, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `bench-${process.pid}:`;
@@ -188,7 +181,7 @@ class NoopModule {}
 class OursModule {}
 
 /** The default binding with the Prometheus metrics on (prom-client's global registry). */
-@Module({ imports: [ResponseCacheModule.forRoot({ metrics: true })], controllers: [OursController] })
+@Module({ imports: [ResponseCacheModule.forRoot({ metrics: prometheusMetrics() })], controllers: [OursController] })
 class OursMetricsModule {}
 
 /** The interceptor also bound globally, so that every route goes through it. */

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runCli } from '../libs/response-cache/cli/response-cache-cli';
+import { runCli } from 'nestjs-response-cache/internal/cli/response-cache-cli';
 import { freePort } from './support/redis-harness';
 import { RunningDemo, startDemo, xCacheOf } from './support/demo-app';
 
 const TOKEN = 'cli-admin-token';
 
-describe('the response-cache CLI against a running demo', () => {
+describe('the nestjs-response-cache CLI against a running demo', () => {
   let demo: RunningDemo;
   const cli = async (args: string[], env: Record<string, string | undefined> = {}) => {
     let stdout = '';
@@ -106,12 +106,12 @@ describe('the response-cache CLI against a running demo', () => {
     expect((await withDemo('keys', '--limit', 'zero')).code).toBe(2);
     expect((await cli(['stats', '--bogus'])).code).toBe(2);
     expect((await cli(['stats', '--url', 'not a url', '--token', TOKEN])).code).toBe(2);
-    expect(await cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: response-cache') as unknown });
+    expect(await cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: nestjs-response-cache') as unknown });
   });
 
-  it('runs as the package bin (what npx response-cache runs)', async () => {
+  it('runs as the package bin (what npx nestjs-response-cache runs)', async () => {
     await xCache('/api/users');
-    const bin = join(__dirname, '..', 'bin', 'response-cache.js');
+    const bin = join(__dirname, '..', 'node_modules', '.bin', 'nestjs-response-cache');
     const { stdout } = await promisify(execFile)(process.execPath, [bin, 'stats', '--json'], {
       env: { ...process.env, RESPONSE_CACHE_URL: demo.url, CACHE_ADMIN_TOKEN: TOKEN },
     });

@@ -1,4 +1,5 @@
-import { CacheEvents, ResponseCacheLiveController } from '../libs/response-cache/src';
+import { CacheEvents } from 'nestjs-response-cache';
+import { ResponseCacheLiveController } from 'nestjs-response-cache/internal/admin/response-cache-live.controller';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
 import { EventStreamClient } from './support/event-stream-client';
 

@@ -1,4 +1,4 @@
-import { ResponseCacheService } from '../libs/response-cache/src';
+import { ResponseCacheService } from 'nestjs-response-cache';
 import { DemoData } from '../apps/demo/src/data/demo-database';
 import { ADAPTERS, RunningDemo, dbQueries, startDemo } from './support/demo-app';
 

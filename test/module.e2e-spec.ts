@@ -9,7 +9,7 @@ import {
   ResponseCacheConfigError,
   ResponseCacheInterceptor,
   ResponseCacheModule,
-} from '../libs/response-cache/src';
+} from 'nestjs-response-cache';
 import { loadDemoConfig } from '../apps/demo/src/demo.config';
 import { ADAPTERS, Adapter } from './support/demo-app';
 

@@ -2,7 +2,8 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { ResponseCacheHealthIndicator, ResponseCacheModule } from '../../libs/response-cache/src';
+import { ResponseCacheModule } from 'nestjs-response-cache';
+import { ResponseCacheHealthIndicator } from 'nestjs-response-cache/terminus';
 import { RedisProcess } from '../support/redis-harness';
 import { redisStore } from '../support/redis-stores';
 

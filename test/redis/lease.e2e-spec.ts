@@ -1,4 +1,5 @@
-import { ManualClock, RedisStampedeLock, createRedisClient, duplicateClient } from '../../libs/response-cache/src';
+import { ManualClock } from 'nestjs-response-cache';
+import { RedisStampedeLock, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 import { DemoData } from '../../apps/demo/src/data/demo-database';
 import { RunningDemo, dbQueries, rawRequest, startDemo } from '../support/demo-app';
 import { RedisProcess } from '../support/redis-harness';

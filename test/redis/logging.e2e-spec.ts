@@ -1,5 +1,5 @@
-import { OperationLogger, redactSecrets } from '../../libs/response-cache/src/observability/operation-logger';
-import { ManualClock } from '../../libs/response-cache/src';
+import { ManualClock } from 'nestjs-response-cache';
+import { OperationLogger, redactSecrets } from 'nestjs-response-cache/internal/observability/operation-logger';
 import { startDemo } from '../support/demo-app';
 import { RedisProcess } from '../support/redis-harness';
 import { uniquePrefix } from '../support/redis-stores';

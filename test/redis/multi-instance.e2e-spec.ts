@@ -1,4 +1,4 @@
-import { ManualClock } from '../../libs/response-cache/src';
+import { ManualClock } from 'nestjs-response-cache';
 import { DemoData } from '../../apps/demo/src/data/demo-database';
 import { RunningDemo, startDemo } from '../support/demo-app';
 import { RedisProcess } from '../support/redis-harness';

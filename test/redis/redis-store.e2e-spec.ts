@@ -1,5 +1,6 @@
-import { ManualClock, keyFenceTag } from '../../libs/response-cache/src';
-import { RedisCacheStore } from '../../libs/response-cache/src/store/redis.store';
+import { ManualClock } from 'nestjs-response-cache';
+import { keyFenceTag } from 'nestjs-response-cache/internal/store/cache-store';
+import { RedisCacheStore } from 'nestjs-response-cache/redis';
 import { RedisClusterProcesses, RedisProcess } from '../support/redis-harness';
 import { redisStore } from '../support/redis-stores';
 import { runStoreContract } from '../support/store-contract';

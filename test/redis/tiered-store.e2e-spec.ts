@@ -1,5 +1,6 @@
-import { CacheEntry, ManualClock, keyFenceTag } from '../../libs/response-cache/src';
-import { TieredCacheStore } from '../../libs/response-cache/src/store/tiered.store';
+import { CacheEntry, ManualClock } from 'nestjs-response-cache';
+import { keyFenceTag } from 'nestjs-response-cache/internal/store/cache-store';
+import { TieredCacheStore } from 'nestjs-response-cache/redis';
 import { RedisProcess } from '../support/redis-harness';
 import { eventually, tieredStore, uniquePrefix } from '../support/redis-stores';
 import { runStoreContract } from '../support/store-contract';

@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
-import { ManualClock, ResponseCacheModuleOptions } from '../../libs/response-cache/src';
+import { ManualClock, ResponseCacheModuleOptions } from 'nestjs-response-cache';
 import { createDemoApp } from '../../apps/demo/src/create-demo-app';
 import { DemoData, DemoDatabase } from '../../apps/demo/src/data/demo-database';
 import { getToken } from '@willsoto/nestjs-prometheus';

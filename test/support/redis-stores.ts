@@ -1,7 +1,5 @@
-import { ManualClock } from '../../libs/response-cache/src';
-import { createRedisClient, duplicateClient } from '../../libs/response-cache/src/store/redis-client';
-import { TieredCacheStore } from '../../libs/response-cache/src/store/tiered.store';
-import { RedisCacheStore, RedisClient } from '../../libs/response-cache/src/store/redis.store';
+import { ManualClock } from 'nestjs-response-cache';
+import { RedisCacheStore, RedisClient, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 
 let counter = 0;
 

@@ -1,4 +1,5 @@
-import { CacheEntry, CacheStore, ManualClock, keyFenceTag } from '../../libs/response-cache/src';
+import { CacheEntry, CacheStore, ManualClock } from 'nestjs-response-cache';
+import { keyFenceTag } from 'nestjs-response-cache/internal/store/cache-store';
 
 export interface StoreUnderTest {
   store: CacheStore;

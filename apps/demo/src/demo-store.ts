@@ -1,14 +1,5 @@
-import {
-  CacheStore,
-  Clock,
-  MemoryCacheStore,
-  RedisCacheStore,
-  RedisStampedeLock,
-  StampedeLock,
-  TieredCacheStore,
-  createRedisClient,
-  duplicateClient,
-} from '../../../libs/response-cache/src';
+import { CacheStore, Clock, MemoryCacheStore, StampedeLock } from 'nestjs-response-cache';
+import { RedisCacheStore, RedisStampedeLock, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 import { DemoConfig } from './demo.config';
 
 /** The store CACHE_STORE names, and the stampede lock of the Redis stores, from the demo's variables. */

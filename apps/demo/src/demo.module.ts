@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { ResponseCacheHealthIndicator, ResponseCacheModule } from '../../../libs/response-cache/src';
-import type { Clock, ResponseCacheModuleOptions } from '../../../libs/response-cache/src';
+import { ResponseCacheModule } from 'nestjs-response-cache';
+import type { Clock, ResponseCacheModuleOptions } from 'nestjs-response-cache';
+import { prometheusMetrics } from 'nestjs-response-cache/prometheus';
+import { ResponseCacheHealthIndicator } from 'nestjs-response-cache/terminus';
 import { createDemoStore } from './demo-store';
 import { DB_OPTIONS, DEMO_DATA, DbOptions, DemoData, DemoDatabase } from './data/demo-database';
 import { DemoConfig, loadDemoConfig } from './demo.config';
@@ -40,7 +42,7 @@ export class DemoModule {
         DemoMetricsModule.forRoot(registry, options.processMetrics ?? true),
         ResponseCacheModule.forRootAsync({
           adminRoutes: true,
-          metrics: { registry },
+          metrics: prometheusMetrics({ registry }),
           imports: [ConfigModule],
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {

@@ -1,7 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { ResponseCacheAdminController } from './admin/response-cache-admin.controller';
 import { ResponseCacheLiveController } from './admin/response-cache-live.controller';
-import { ResponseCacheMetrics, responseCacheMetricProviders } from './observability/response-cache-metrics';
+import { ResponseCacheConfigError } from './response-cache.errors';
 import { ResponseCacheModuleExtras, ResponseCacheModuleOptions } from './response-cache.options';
 
 export const {
@@ -11,17 +11,20 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ResponseCacheModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras<ResponseCacheModuleExtras>({ isGlobal: false, adminRoutes: false, metrics: false }, (definition, extras) => {
-    const metrics =
-      extras.metrics === false || extras.metrics === undefined
-        ? []
-        : responseCacheMetricProviders(extras.metrics === true ? {} : extras.metrics);
+  .setExtras<ResponseCacheModuleExtras>({ isGlobal: false, adminRoutes: false, metrics: undefined }, (definition, extras) => {
+    const metrics = extras.metrics;
+    if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || !Array.isArray(metrics.providers))) {
+      throw new ResponseCacheConfigError(
+        'metrics',
+        `expected the result of prometheusMetrics(), got ${JSON.stringify(metrics)}`,
+        'import { prometheusMetrics } from "nestjs-response-cache/prometheus" and pass metrics: prometheusMetrics().',
+      );
+    }
     return {
       ...definition,
       global: extras.isGlobal,
-      controllers: extras.adminRoutes ? [ResponseCacheAdminController, ResponseCacheLiveController] : [],
-      providers: [...(definition.providers ?? []), ...metrics],
-      exports: [...(definition.exports ?? []), ...(metrics.length > 0 ? [ResponseCacheMetrics] : [])],
+      controllers: extras.adminRoutes === true ? [ResponseCacheAdminController, ResponseCacheLiveController] : [],
+      providers: [...(definition.providers ?? []), ...(metrics?.providers ?? [])],
     };
   })
   .build();

@@ -1,4 +1,4 @@
-import { Inject, Module, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
+import { ConfigurableModuleAsyncOptions, DynamicModule, Inject, Module, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
 import { AdminTokenGuard } from './admin/admin-token.guard';
 import { CacheWarmer } from './engine/cache-warmer.service';
 import { ResponseCacheService } from './engine/response-cache.service';
@@ -8,13 +8,9 @@ import { CacheStats } from './observability/cache-stats';
 import { CacheTelemetry } from './observability/cache-telemetry';
 import { OperationLogger } from './observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
-import {
-  ASYNC_OPTIONS_TYPE,
-  ConfigurableModuleClass,
-  OPTIONS_TYPE,
-  RESPONSE_CACHE_MODULE_OPTIONS,
-} from './response-cache.module-definition';
-import { ResolvedCacheOptions, ResponseCacheModuleOptions, resolveOptions } from './response-cache.options';
+import { ConfigurableModuleClass, RESPONSE_CACHE_MODULE_OPTIONS } from './response-cache.module-definition';
+import { resolveOptions } from './options/resolve-options';
+import type { ResolvedCacheOptions, ResponseCacheModuleExtras, ResponseCacheModuleOptions } from './response-cache.options';
 import { CacheStore } from './store/cache-store';
 
 /** The module's services, provided and exported alike. */
@@ -48,6 +44,7 @@ const providers: Provider[] = [
 export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnModuleDestroy {
   private unsubscribe?: () => void;
 
+  /** @internal */
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly events: CacheEvents,
@@ -55,11 +52,11 @@ export class ResponseCacheModule extends ConfigurableModuleClass implements OnMo
     super();
   }
 
-  static forRoot(options: typeof OPTIONS_TYPE = {}) {
+  static forRoot(options: ResponseCacheModuleOptions & ResponseCacheModuleExtras = {}): DynamicModule {
     return super.forRoot(options);
   }
 
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
+  static forRootAsync(options: ConfigurableModuleAsyncOptions<ResponseCacheModuleOptions> & ResponseCacheModuleExtras): DynamicModule {
     return super.forRootAsync(options);
   }
 

@@ -1,12 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { Clock, systemClock } from './clock';
-import { ResponseCacheConfigError } from './response-cache.errors';
-import { CacheStore } from './store/cache-store';
-import { DEFAULT_MAX_MEMORY_BYTES, MemoryCacheStore } from './store/memory.store';
-import { ResilientCacheStore } from './store/resilient.store';
+import type { Clock } from './clock';
+import type { CacheStore } from './store/cache-store';
 import type { StampedeLock } from './store/stampede-lock';
-import type { ResponseCacheMetricsOptions } from './observability/response-cache-metrics';
+import type { CacheMetricsIntegration } from './observability/metrics-sink';
 
 /**
  * Who may share a cached response.
@@ -205,14 +201,11 @@ export interface ResponseCacheModuleExtras {
   /** Mount the admin routes (`/admin/cache/…`, behind `adminToken`), the event stream and the dashboard. Default false. */
   adminRoutes?: boolean;
   /**
-   * Register the Prometheus metrics (`cache_hits_total` …) through `@willsoto/nestjs-prometheus`:
-   * `true` for prom-client's global registry (the one `PrometheusModule.register()` serves), or
-   * `{ registry, buckets }`. Default false.
+   * Metrics: `prometheusMetrics({ registry?, buckets? })` from `nestjs-response-cache/prometheus`
+   * registers `cache_hits_total` … through `@willsoto/nestjs-prometheus`. Default: none.
    */
-  metrics?: boolean | ResponseCacheMetricsOptions;
+  metrics?: CacheMetricsIntegration;
 }
-
-export const DEFAULT_STORED_HEADERS: readonly string[] = ['content-type', 'content-language', 'content-location', 'link', 'x-total-count'];
 
 /** Options after validation, with every default filled in. */
 export interface ResolvedCacheOptions {
@@ -242,198 +235,4 @@ export interface ResolvedCacheOptions {
   stampedeLock?: StampedeLock;
   stampedeWaitMs: number;
   eventStream: Required<EventStreamOptions>;
-}
-
-interface RequestWithIdentity {
-  user?: { id?: unknown; sub?: unknown; username?: unknown; tenantId?: unknown };
-  tenantId?: unknown;
-}
-
-function asIdentity(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
-}
-
-export const defaultUserIdentity: IdentityResolver = (context) => {
-  const user = context.switchToHttp().getRequest<RequestWithIdentity>().user;
-  return asIdentity(user?.id) ?? asIdentity(user?.sub) ?? asIdentity(user?.username);
-};
-
-export const defaultTenantIdentity: IdentityResolver = (context) => {
-  const request = context.switchToHttp().getRequest<RequestWithIdentity>();
-  return asIdentity(request.user?.tenantId) ?? asIdentity(request.tenantId);
-};
-
-/** Seconds → ms, refusing anything that is not a finite number ≥ `min`. */
-export function seconds(option: string, value: unknown, min = 0): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ResponseCacheConfigError(
-      option,
-      `expected a number of seconds ≥ ${min}, got ${JSON.stringify(value)}`,
-      'TTLs and windows are in seconds, e.g. { ttl: 60 } for one minute.',
-    );
-  }
-  return Math.round(value * 1000);
-}
-
-export function validateStatuses(option: string, value: unknown): ReadonlySet<number> {
-  if (!Array.isArray(value) || value.some((s) => !Number.isInteger(s) || (s as number) < 200 || (s as number) > 599)) {
-    throw new ResponseCacheConfigError(
-      option,
-      `expected an array of HTTP status codes (200–599), got ${JSON.stringify(value)}`,
-      'Use e.g. [200, 203, 404].',
-    );
-  }
-  return new Set(value as number[]);
-}
-
-function requireFunction(option: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new ResponseCacheConfigError(option, `expected a function, got ${typeof value}`, 'Pass (context) => string | undefined.');
-  }
-}
-
-function resolveWarm(warm: WarmOptions | undefined): ResolvedCacheOptions['warm'] {
-  const paths = warm?.paths ?? [];
-  for (const item of paths) {
-    const path = typeof item === 'string' ? item : item?.path;
-    if (typeof path !== 'string' || !path.startsWith('/')) {
-      throw new ResponseCacheConfigError(
-        'warm.paths',
-        `${JSON.stringify(item)} is not a path`,
-        'Use paths that start with "/", e.g. ["/api/users"].',
-      );
-    }
-  }
-  return {
-    paths,
-    onStartup: warm?.onStartup ?? true,
-    intervalMs: seconds('warm.intervalSeconds', warm?.intervalSeconds ?? 0),
-    timeoutMs: warm?.timeoutMs ?? 5000,
-    host: warm?.host,
-  };
-}
-
-function resolveEventStream(options: EventStreamOptions | undefined): Required<EventStreamOptions> {
-  const resolved = { maxEventsPerSecond: 200, bufferSize: 256, maxClients: 10, ...options };
-  for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new ResponseCacheConfigError(
-        `eventStream.${name}`,
-        `expected a whole number ≥ 1, got ${JSON.stringify(value)}`,
-        'Leave it unset for the default.',
-      );
-    }
-  }
-  return resolved;
-}
-
-function compressionThreshold(option: ResponseCacheModuleOptions['compression']): number | undefined {
-  if (option?.enabled === false) return undefined;
-  const threshold = option?.thresholdBytes ?? 1024;
-  if (!Number.isInteger(threshold) || threshold < 0) {
-    throw new ResponseCacheConfigError(
-      'compression.thresholdBytes',
-      `expected a whole number of bytes ≥ 0, got ${JSON.stringify(threshold)}`,
-      'In the demo, set CACHE_COMPRESSION_THRESHOLD_BYTES, e.g. 1024.',
-    );
-  }
-  return threshold;
-}
-
-/** Validates user options and fills in the defaults; throws a {@link ResponseCacheConfigError}. */
-export function resolveOptions(options: ResponseCacheModuleOptions = {}): ResolvedCacheOptions {
-  const clock = options.clock ?? systemClock;
-  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
-  if (!Number.isInteger(maxMemoryBytes) || maxMemoryBytes < 1024) {
-    throw new ResponseCacheConfigError(
-      'maxMemoryBytes',
-      `expected a whole number of bytes ≥ 1024, got ${JSON.stringify(options.maxMemoryBytes)}`,
-      'In the demo, set CACHE_MAX_MEMORY_MB to a positive number of megabytes.',
-    );
-  }
-  const configured = options.store ?? new MemoryCacheStore({ maxSizeBytes: maxMemoryBytes, clock });
-  if (typeof configured.get !== 'function' || typeof configured.set !== 'function') {
-    throw new ResponseCacheConfigError(
-      'store',
-      'not a CacheStore',
-      'Pass an instance of MemoryCacheStore or another CacheStore implementation.',
-    );
-  }
-  const opTimeoutMs = options.opTimeoutMs ?? 100;
-  if (!Number.isInteger(opTimeoutMs) || opTimeoutMs < 1 || opTimeoutMs > 250) {
-    throw new ResponseCacheConfigError(
-      'opTimeoutMs',
-      `expected whole milliseconds from 1 to 250, got ${JSON.stringify(opTimeoutMs)}`,
-      'In the demo, set CACHE_OP_TIMEOUT_MS, e.g. 100.',
-    );
-  }
-  const breaker = options.circuitBreaker ?? {};
-  for (const [field, value] of Object.entries(breaker)) {
-    if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
-      throw new ResponseCacheConfigError(
-        `circuitBreaker.${field}`,
-        `expected a positive whole number, got ${JSON.stringify(value)}`,
-        'e.g. { failureThreshold: 5, cooldownMs: 5000 }.',
-      );
-    }
-  }
-  // A store that can hang (anything remote) gets a timeout and a circuit breaker around it.
-  // The breaker keeps real time: the cache clock (a fake one in tests) governs freshness only.
-  const store =
-    configured.local === true || configured instanceof ResilientCacheStore
-      ? configured
-      : new ResilientCacheStore(configured, { timeoutMs: opTimeoutMs, ...breaker });
-  const name = options.cacheStatusName ?? 'ResponseCache';
-  if (!/^[A-Za-z*][A-Za-z0-9_\-.:/*%]*$/.test(name)) {
-    throw new ResponseCacheConfigError(
-      'cacheStatusName',
-      `"${name}" is not an RFC 8941 token`,
-      'Use letters, digits and - _ . : / only, starting with a letter.',
-    );
-  }
-  const bypass = options.bypassQueryParam ?? 'nocache';
-  if (bypass !== false && (typeof bypass !== 'string' || bypass === '')) {
-    throw new ResponseCacheConfigError('bypassQueryParam', 'expected a non-empty string or false', 'Use e.g. "nocache".');
-  }
-  const maxKeyLength = options.maxKeyLength ?? 256;
-  if (!Number.isInteger(maxKeyLength) || maxKeyLength < 64) {
-    throw new ResponseCacheConfigError(
-      'maxKeyLength',
-      `expected a whole number ≥ 64, got ${JSON.stringify(maxKeyLength)}`,
-      'Use e.g. 256.',
-    );
-  }
-  requireFunction('userIdentity', options.userIdentity);
-  requireFunction('tenantIdentity', options.tenantIdentity);
-  const storedHeaders = options.storedHeaders ?? DEFAULT_STORED_HEADERS;
-  if (!Array.isArray(storedHeaders) || storedHeaders.some((h) => typeof h !== 'string')) {
-    throw new ResponseCacheConfigError('storedHeaders', 'expected an array of header names', 'Use e.g. ["content-type"].');
-  }
-  return {
-    store,
-    ttlMs: seconds('ttl', options.ttl ?? 300, 0.001),
-    staleWhileRevalidateMs: seconds('staleWhileRevalidate', options.staleWhileRevalidate ?? 0),
-    staleIfErrorMs: seconds('staleIfError', options.staleIfError ?? 0),
-    mustRevalidate: options.mustRevalidate ?? false,
-    cacheableStatuses: validateStatuses('cacheableStatuses', options.cacheableStatuses ?? [200]),
-    cacheStatusName: name,
-    bypassQueryParam: bypass,
-    keyIncludesHost: options.keyIncludesHost ?? true,
-    maxKeyLength,
-    userIdentity: options.userIdentity ?? defaultUserIdentity,
-    tenantIdentity: options.tenantIdentity ?? defaultTenantIdentity,
-    storedHeaders: storedHeaders.map((h) => h.toLowerCase()),
-    logOperations: options.logOperations ?? false,
-    clock,
-    enabled: options.enabled ?? true,
-    compressAboveBytes: compressionThreshold(options.compression),
-    warm: resolveWarm(options.warm),
-    refreshToken: randomBytes(18).toString('base64url'),
-    stampedeLock: options.stampedeLock,
-    stampedeWaitMs: options.stampedeWaitMs ?? 2000,
-    eventStream: resolveEventStream(options.eventStream),
-    adminToken: options.adminToken === undefined || options.adminToken.trim() === '' ? undefined : options.adminToken.trim(),
-  };
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
-import { Cacheable, CacheRequestContext, InvalidateTags } from '../../../../libs/response-cache/src';
+import { CacheRequestContext, Cacheable, InvalidateTags } from 'nestjs-response-cache';
 import { DemoDatabase } from '../data/demo-database';
 import { IdPipe } from '../data/id.pipe';
 import { BearerUserGuard, DemoUser } from './bearer-user.guard';

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Put, UseGuards } from '@nestjs/common';
-import { AdminTokenGuard } from '../../../../libs/response-cache/src';
+import { AdminTokenGuard } from 'nestjs-response-cache';
 import { DemoDatabase } from '../data/demo-database';
 
 /** Changes the simulated data layer at run time, to watch the cache at work (admin token). */

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { Cacheable, NoCache, ResponseCacheHealthIndicator } from '../../../../libs/response-cache/src';
+import { Cacheable, NoCache } from 'nestjs-response-cache';
+import { ResponseCacheHealthIndicator } from 'nestjs-response-cache/terminus';
 
 const VERSION = { name: 'response-cache-demo', version: '0.1.0' };
 

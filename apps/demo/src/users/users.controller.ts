@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { Cacheable, InvalidateTags } from '../../../../libs/response-cache/src';
+import { Cacheable, InvalidateTags } from 'nestjs-response-cache';
 import { DemoDatabase } from '../data/demo-database';
 import { IdPipe } from '../data/id.pipe';
 

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
@@ -11,7 +11,7 @@ function digestOf(value: string): Buffer {
 /**
  * Admin routes need `Authorization: Bearer <adminToken>`. The comparison runs in constant time
  * (both sides hashed to the same length first). Without a configured token every admin request
- * is refused, and the startup log says how to enable the admin API.
+ * is refused (the module's startup log says how to enable the admin API).
  */
 @Injectable()
 export class AdminTokenGuard implements CanActivate, OnModuleInit {
@@ -21,18 +21,14 @@ export class AdminTokenGuard implements CanActivate, OnModuleInit {
 
   onModuleInit(): void {
     const options = this.moduleRef.get<ResolvedCacheOptions>(RESPONSE_CACHE_OPTIONS, { strict: false });
-    if (options.adminToken === undefined) {
-      new Logger('ResponseCache').log('admin API disabled: set the adminToken option (CACHE_ADMIN_TOKEN in the demo) to enable it');
-    } else {
-      this.expected = digestOf(options.adminToken);
-    }
+    if (options.adminToken !== undefined) this.expected = digestOf(options.adminToken);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const header = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization;
     const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
     if (this.expected === undefined || match === null || !timingSafeEqual(digestOf(match[1].trim()), this.expected)) {
-      throw new UnauthorizedException('admin API: send Authorization: Bearer <CACHE_ADMIN_TOKEN>');
+      throw new UnauthorizedException('admin API: send Authorization: Bearer <admin token>');
     }
     return true;
   }

@@ -43,7 +43,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <h1>Response cache</h1>
   <form id="token-form" autocomplete="off">
     <label for="token">Admin token</label>
-    <input id="token" type="password" placeholder="CACHE_ADMIN_TOKEN" required>
+    <input id="token" type="password" placeholder="admin token" required>
     <button type="submit">Connect</button>
   </form>
   <span id="connection" class="muted">not connected</span>

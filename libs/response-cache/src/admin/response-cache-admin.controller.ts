@@ -6,6 +6,8 @@ import {
   Get,
   HttpCode,
   Inject,
+  Logger,
+  OnModuleInit,
   Param,
   Post,
   Query,
@@ -13,6 +15,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { CacheWarmer, WarmResult } from '../engine/cache-warmer.service';
+import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
+import type { ResolvedCacheOptions } from '../response-cache.options';
 import { ResponseCacheService } from '../engine/response-cache.service';
 import { CacheStats } from '../observability/cache-stats';
 import { CacheStore, KeyPage } from '../store/cache-store';
@@ -48,13 +52,20 @@ function stringList(value: unknown, field: string): string[] {
  */
 @Controller('admin/cache')
 @UseGuards(AdminTokenGuard)
-export class ResponseCacheAdminController {
+export class ResponseCacheAdminController implements OnModuleInit {
   constructor(
     private readonly cache: ResponseCacheService,
     private readonly stats: CacheStats,
     private readonly warmer: CacheWarmer,
     @Inject(CacheStore) private readonly store: CacheStore,
+    @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
   ) {}
+
+  onModuleInit(): void {
+    if (this.options.adminToken === undefined) {
+      new Logger('ResponseCache').log('admin API disabled: set the adminToken option of ResponseCacheModule to enable it');
+    }
+  }
 
   @Get('stats')
   async getStats() {

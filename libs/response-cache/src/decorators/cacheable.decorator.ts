@@ -2,15 +2,59 @@ import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { ResponseCacheInterceptor } from '../interceptor/response-cache.interceptor';
 import { CACHEABLE_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
-import { CacheableOptions, seconds, validateStatuses } from '../response-cache.options';
+import {
+  ROUTE_TTL_SUSPECT,
+  describeValue,
+  rejectUnknownKeys,
+  seconds,
+  validateStatuses,
+  warnIfMilliseconds,
+} from '../options/option-checks';
+import type { CacheableOptions } from '../response-cache.options';
 
 const SCOPES = new Set(['public', 'user', 'tenant']);
+const CACHE_CONTROL_KEYS = [
+  'public',
+  'maxAge',
+  'sMaxAge',
+  'noCache',
+  'mustRevalidate',
+  'immutable',
+  'staleWhileRevalidate',
+  'staleIfError',
+];
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** Every key of {@link CacheableOptions}: anything else is a typo, refused when the decorator runs. */
+const CACHEABLE_KEYS: readonly (keyof CacheableOptions)[] = [
+  'ttl',
+  'tags',
+  'varyBy',
+  'scope',
+  'cacheControl',
+  'key',
+  'statuses',
+  'staleWhileRevalidate',
+  'staleIfError',
+  'mustRevalidate',
+];
+
 function validate(options: CacheableOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new ResponseCacheConfigError(
+      '@Cacheable',
+      `expected an options object, got ${describeValue(options)}`,
+      'e.g. @Cacheable({ ttl: 60 }).',
+    );
+  }
+  rejectUnknownKeys('@Cacheable ', options, CACHEABLE_KEYS);
+  warnIfMilliseconds('@Cacheable ttl', options.ttl, ROUTE_TTL_SUSPECT);
   if (options.ttl !== undefined) seconds('@Cacheable ttl', options.ttl, 0.001);
   if (options.staleWhileRevalidate !== undefined) seconds('@Cacheable staleWhileRevalidate', options.staleWhileRevalidate);
   if (options.staleIfError !== undefined) seconds('@Cacheable staleIfError', options.staleIfError);
+  if (options.cacheControl !== undefined && typeof options.cacheControl === 'object' && options.cacheControl !== null) {
+    rejectUnknownKeys('@Cacheable cacheControl.', options.cacheControl, CACHE_CONTROL_KEYS);
+  }
   if (options.scope !== undefined && !SCOPES.has(options.scope)) {
     throw new ResponseCacheConfigError(
       '@Cacheable scope',
@@ -38,7 +82,7 @@ function validate(options: CacheableOptions): void {
     if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '' || /[\x00-\x1f\x7f]/.test(tag))) {
       throw new ResponseCacheConfigError(
         '@Cacheable tags',
-        `${JSON.stringify(tag)} is not a tag`,
+        `${describeValue(tag)} is not a tag`,
         "Use non-empty strings such as 'users' or 'user:{id}', or functions of the request.",
       );
     }

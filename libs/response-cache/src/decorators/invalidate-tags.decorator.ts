@@ -2,7 +2,8 @@ import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { ResponseCacheInterceptor } from '../interceptor/response-cache.interceptor';
 import { INVALIDATE_TAGS_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
-import { InvalidationContext, TagSpec } from '../response-cache.options';
+import { describeValue } from '../options/option-checks';
+import type { InvalidationContext, TagSpec } from '../response-cache.options';
 
 /**
  * After the handler succeeds (2xx), invalidates these tags before the response is sent, so a
@@ -17,7 +18,7 @@ export function InvalidateTags(...tags: TagSpec<InvalidationContext>[]): MethodD
     if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '' || /[\x00-\x1f\x7f]/.test(tag))) {
       throw new ResponseCacheConfigError(
         '@InvalidateTags',
-        `${JSON.stringify(tag)} is not a tag`,
+        `${describeValue(tag)} is not a tag`,
         "Use non-empty strings such as 'users' or 'user:{id}', or functions.",
       );
     }

@@ -28,6 +28,7 @@ export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('ResponseCache');
   private timer?: NodeJS.Timeout;
 
+  /** @internal */
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly adapterHost: HttpAdapterHost,

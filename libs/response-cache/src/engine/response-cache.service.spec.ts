@@ -2,7 +2,7 @@ import { ManualClock } from '../clock';
 import { CacheEvent, CacheEvents } from '../observability/cache-events';
 import { CacheStats } from '../observability/cache-stats';
 import { CacheTelemetry } from '../observability/cache-telemetry';
-import { resolveOptions } from '../response-cache.options';
+import { resolveOptions } from '../options/resolve-options';
 import { CacheStore } from '../store/cache-store';
 import { MemoryCacheStore } from '../store/memory.store';
 import { DraftEntry, ResponseCacheService } from './response-cache.service';

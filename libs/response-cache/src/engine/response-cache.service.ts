@@ -4,7 +4,8 @@ import { CacheTelemetry } from '../observability/cache-telemetry';
 import { redactSecrets } from '../observability/operation-logger';
 import { Throttle } from '../observability/throttle';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import { ResolvedCacheOptions, seconds } from '../response-cache.options';
+import { seconds } from '../options/option-checks';
+import type { ResolvedCacheOptions } from '../response-cache.options';
 import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
 import type { StampedeLock } from '../store/stampede-lock';
 
@@ -51,6 +52,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   private readonly pending = { tags: new Set<string>(), keys: new Set<string>(), clear: false };
   private retryTimer?: NodeJS.Timeout;
 
+  /** @internal */
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly telemetry: CacheTelemetry,
@@ -142,12 +144,12 @@ export class ResponseCacheService implements OnModuleDestroy {
     }
   }
 
-  /** Invalidations still waiting for the store to take them. */
+  /** @internal Invalidations still waiting for the store to take them. */
   get pendingInvalidations(): number {
     return this.pending.tags.size + this.pending.keys.size + (this.pending.clear ? 1 : 0);
   }
 
-  /** Retries the invalidations the store refused; true when none is left. */
+  /** @internal Retries the invalidations the store refused; true when none is left. */
   async retryPending(): Promise<boolean> {
     const { tags, keys } = this.pending;
     if (this.pending.clear || tags.size + keys.size > MAX_PENDING_INVALIDATIONS) {
@@ -191,6 +193,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   // ---- entry-level API (used by the interceptor) ----
 
   /**
+   * @internal
    * The stored entry (fresh or not: the caller decides), undefined, or STORE_FAILED. Passing
    * the entry's expected `tags` lets a remote store validate it in one round trip.
    */
@@ -207,6 +210,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   }
 
   /**
+   * @internal
    * Runs `produce` once per key at a time. The first caller (the leader) snapshots the fence
    * before producing and hands the entry to the callers that joined meanwhile as soon as it has
    * it; the write goes on in the background. A caller that arrives after that starts a flight of
@@ -276,7 +280,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     await this.store.close?.();
   }
 
-  /** Reports a store failure: an event for metrics, a log line at most once a second. */
+  /** @internal Reports a store failure: an event for metrics, a log line at most once a second. */
   storeError(operation: string, error: unknown): void {
     const message = redactSecrets(error instanceof Error ? error.message : String(error));
     this.telemetry.storeError(this.store.name, operation, message);
@@ -287,6 +291,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   }
 
   /**
+   * @internal
    * Refreshes `key` in the background unless a fill of it is already running here (one refresh
    * per key, however many requests see the stale entry). A failing refresh leaves the stale
    * entry in place until its window ends.

@@ -13,19 +13,18 @@ import { HttpExchange, httpExchange } from '../http/http-exchange';
 import { buildCacheKey, requestTarget, uriTag } from '../key/cache-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
 import { CacheTelemetry } from '../observability/cache-telemetry';
-import type { RequestResult } from '../observability/response-cache-metrics';
+import type { RequestResult } from '../observability/metrics-sink';
 import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
 import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA, RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResponseCacheError } from '../response-cache.errors';
-import {
+import { seconds, validateStatuses } from '../options/option-checks';
+import type {
   CacheRequestContext,
   CacheScope,
   CacheableOptions,
   InvalidationContext,
   ResolvedCacheOptions,
   TagSpec,
-  seconds,
-  validateStatuses,
 } from '../response-cache.options';
 import { CacheEntry } from '../store/cache-store';
 

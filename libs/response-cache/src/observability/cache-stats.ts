@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestResult } from './response-cache-metrics';
+import type { RequestResult } from './metrics-sink';
 
 export interface RouteStats {
   route: string;

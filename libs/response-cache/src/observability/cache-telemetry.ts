@@ -1,11 +1,11 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { CacheEvents } from './cache-events';
 import { CacheStats } from './cache-stats';
-import { RequestResult, ResponseCacheMetrics } from './response-cache-metrics';
+import { CacheMetricsSink, RequestResult } from './metrics-sink';
 
 /**
  * Where the cache reports what it does: the admin figures (`CacheStats`), the Prometheus metrics
- * when the module's `metrics` extra is on, and the event stream (logs, `GET /admin/cache/events`)
+ * when the module's `metrics` extra provides them, and the event stream (logs, `GET /admin/cache/events`)
  * only while someone listens. A hit costs a few counter increments and no allocation unless an
  * event listener is subscribed.
  */
@@ -14,7 +14,7 @@ export class CacheTelemetry {
   constructor(
     private readonly stats: CacheStats,
     private readonly events: CacheEvents,
-    @Optional() private readonly metrics?: ResponseCacheMetrics,
+    @Optional() private readonly metrics?: CacheMetricsSink,
   ) {}
 
   /** A cacheable request finished the cache layer; `started` is its `performance.now()` at the start. */

@@ -10,6 +10,14 @@ import { ResilientCacheStore } from '../store/resilient.store';
  * from its handlers without the cache. Pass `required: true` where the cache is essential (the
  * store is then `down` and Terminus answers 503).
  */
+/** Options of {@link ResponseCacheHealthIndicator.check}. */
+export interface CacheHealthCheckOptions {
+  /** How long the store's ping may take before the store counts as unavailable, in ms. Default 250. */
+  timeoutMs?: number;
+  /** The cache is essential: an unavailable store is `down` (Terminus answers 503), not `degraded`. Default false. */
+  required?: boolean;
+}
+
 @Injectable()
 export class ResponseCacheHealthIndicator {
   constructor(
@@ -17,7 +25,7 @@ export class ResponseCacheHealthIndicator {
     @Inject(CacheStore) private readonly store: CacheStore,
   ) {}
 
-  async check<const Key extends string>(key: Key, { timeoutMs = 250, required = false }: { timeoutMs?: number; required?: boolean } = {}) {
+  async check<const Key extends string>(key: Key, { timeoutMs = 250, required = false }: CacheHealthCheckOptions = {}) {
     const session = this.health.check(key);
     const circuit = this.store instanceof ResilientCacheStore ? this.store.circuit : undefined;
     const started = performance.now();

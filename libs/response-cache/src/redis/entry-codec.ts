@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip } from 'node:zlib';
-import type { CacheEntry } from './cache-store';
+import type { CacheEntry } from '../store/cache-store';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

@@ -1,12 +1,10 @@
 import { Inject, Injectable, Provider } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CacheMetricsIntegration, CacheMetricsSink, RequestResult } from '../observability/metrics-sink';
 import { CacheStore } from '../store/cache-store';
 
-/** What became of a cacheable request, the `result` label of `cache_request_duration_seconds`. */
-export type RequestResult = 'hit' | 'miss' | 'bypass' | 'stale' | 'coalesced';
-
-/** Options of the module extra `metrics`. */
+/** Options of {@link prometheusMetrics}. */
 export interface ResponseCacheMetricsOptions {
   /**
    * Registry the metrics are registered in. Default: prom-client's global registry, the one
@@ -50,10 +48,17 @@ const COUNTERS: { name: string; help: string; labelNames: string[] }[] = [
 ];
 
 /**
- * The providers of the contract's metrics, made with `@willsoto/nestjs-prometheus` (so they can be
- * injected with `@InjectMetric(name)` anywhere) and registered in `options.registry`.
+ * The Prometheus metrics of the cache, for the module's `metrics` extra:
+ * `ResponseCacheModule.forRoot({ metrics: prometheusMetrics({ registry }) })`. The contract's
+ * metrics are made with `@willsoto/nestjs-prometheus` (so they can be injected with
+ * `@InjectMetric(name)` anywhere) and registered in `options.registry` (default: prom-client's
+ * global registry, the one `PrometheusModule.register()` serves).
  */
-export function responseCacheMetricProviders(options: ResponseCacheMetricsOptions = {}): Provider[] {
+export function prometheusMetrics(options: ResponseCacheMetricsOptions = {}): CacheMetricsIntegration {
+  return { providers: responseCacheMetricProviders(options) };
+}
+
+function responseCacheMetricProviders(options: ResponseCacheMetricsOptions): Provider[] {
   const registers = options.registry === undefined ? {} : { registers: [options.registry] };
   function sizeGauge(name: string, help: string, field: 'entries' | 'sizeBytes'): Provider {
     return makeGaugeProvider({
@@ -82,6 +87,7 @@ export function responseCacheMetricProviders(options: ResponseCacheMetricsOption
     sizeGauge('cache_size_bytes', 'Bytes held by the cache store (for Redis: the server used_memory)', 'sizeBytes'),
     StoreSizeReading,
     ResponseCacheMetrics,
+    { provide: CacheMetricsSink, useExisting: ResponseCacheMetrics },
   ];
 }
 
@@ -116,7 +122,7 @@ const tally = (labels: Record<string, string>): Tally => ({ labels, count: 0, fl
  * scraped, so `registry.resetMetrics()` still works), plus one histogram observation.
  */
 @Injectable()
-export class ResponseCacheMetrics {
+export class ResponseCacheMetrics extends CacheMetricsSink {
   private readonly routes = new Map<string, RouteSeries>();
 
   constructor(
@@ -129,6 +135,7 @@ export class ResponseCacheMetrics {
     @InjectMetric('cache_store_errors_total') private readonly storeErrors: Counter<'store' | 'operation'>,
     @InjectMetric('cache_request_duration_seconds') private readonly duration: Histogram<'route' | 'result'>,
   ) {
+    super();
     // prom-client calls `collect` before it reads a metric: the tallies are handed over then.
     const flush = () => this.flush();
     for (const counter of [hits, misses, bypasses, stale, coalesced]) (counter as unknown as { collect: () => void }).collect = flush;

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Clock, systemClock } from '../clock';
-import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from './cache-store';
+import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 import { decodeEntry, encodeEntry } from './entry-codec';
 import { quitClient } from './redis-client';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Clock, systemClock } from '../clock';
-import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot } from './cache-store';
-import { MemoryCacheStore } from './memory.store';
+import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot } from '../store/cache-store';
+import { MemoryCacheStore } from '../store/memory.store';
 import { quitClient, resubscribeOnReady } from './redis-client';
 import type { RedisCacheStore, RedisClient } from './redis.store';
 

@@ -9,7 +9,7 @@ export interface CliIo {
 /** Exit codes: 0 done, 1 the server refused or failed (or is unreachable), 2 the command line is wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-export const USAGE = `Usage: response-cache <command> [options]
+export const USAGE = `Usage: nestjs-response-cache <command> [options]
 
 Talks to the admin API of a running app (ResponseCacheModule with adminRoutes).
 
@@ -107,7 +107,7 @@ async function call<T>(ctx: Context, method: string, path: string, body?: unknow
     );
   }
   if (response.status === 404) {
-    throw new CliError(`${url.pathname} not found (404): is this a response-cache app with the admin routes mounted?`, EXIT.failed);
+    throw new CliError(`${url.pathname} not found (404): is this an app with ResponseCacheModule and adminRoutes: true?`, EXIT.failed);
   }
   if (!response.ok) {
     const message = (json as { message?: unknown } | undefined)?.message;
@@ -289,10 +289,10 @@ export async function runCli(argv: readonly string[], env: Record<string, string
     }
   } catch (error) {
     if (error instanceof CliError) {
-      io.stderr(`response-cache: ${error.message}\n`);
+      io.stderr(`nestjs-response-cache: ${error.message}\n`);
       return error.code;
     }
-    io.stderr(`response-cache: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`nestjs-response-cache: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.failed;
   }
 }

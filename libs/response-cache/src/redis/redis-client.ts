@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import type { RedisClient } from './redis.store';
@@ -48,17 +49,56 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
     client = new Redis({ ...redisOptions, sentinels: options.sentinels, name: options.sentinelName });
   } else {
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    if (!/^rediss?:\/\//.test(url)) {
-      throw new ResponseCacheConfigError(
-        'url',
-        `"${url.replace(/\/\/[^@]*@/, '//***@')}" is not a redis:// URL`,
-        'Use redis://host:6379 (REDIS_URL in the demo).',
-      );
-    }
+    checkRedisUrl(url);
     client = new Redis(url, redisOptions);
   }
   client.on('error', () => undefined); // failures are seen, counted and logged per operation
+  reportUnreachableAtStartup(client, describeTarget(options));
   return client;
+}
+
+/** Refuses a URL that ioredis would reject with a raw TypeError (or would silently misread). */
+function checkRedisUrl(url: string): void {
+  const shown = url.replace(/\/\/[^@]*@/, '//***@');
+  const fix = 'Use redis://[:password@]host:6379[/db], or rediss:// for TLS.';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ResponseCacheConfigError('url', `"${shown}" is not a URL`, fix);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new ResponseCacheConfigError('url', `"${shown}" is not a redis:// URL`, fix);
+  }
+  if (parsed.hostname === '') throw new ResponseCacheConfigError('url', `"${shown}" has no host`, fix);
+  // WHATWG URL refuses ports above 65535 and non-digits; port 0 is left, and ioredis cannot use it.
+  if (parsed.port === '0') throw new ResponseCacheConfigError('url', `"${shown}" has port 0`, fix);
+}
+
+function describeTarget(options: RedisConnectionOptions): string {
+  if (options.clusterNodes !== undefined && options.clusterNodes.length > 0) {
+    return `Redis Cluster (${options.clusterNodes.map((n) => `${n.host}:${n.port}`).join(', ')})`;
+  }
+  if (options.sentinels !== undefined && options.sentinels.length > 0) return `Redis Sentinel master "${options.sentinelName}"`;
+  const url = new URL(options.url ?? 'redis://127.0.0.1:6379');
+  return `Redis at ${url.hostname}:${url.port || 6379}`;
+}
+
+/**
+ * One log line when the first connection fails, naming the server and what the cache does
+ * meanwhile; nothing more until it connects (each failed operation is counted and throttled apart).
+ */
+function reportUnreachableAtStartup(client: RedisClient, target: string): void {
+  const onError = (error: Error) => {
+    client.off('ready', onReady);
+    const reason = (error as { code?: string }).code ?? error.message;
+    new Logger('ResponseCache').warn(
+      `${target} is unreachable (${reason}): requests are served by their handlers without the cache until it connects; retrying in the background`,
+    );
+  };
+  const onReady = () => client.off('error', onError);
+  client.once('error', onError);
+  client.once('ready', onReady);
 }
 
 /** A second connection like `client` (for the invalidation bus's subscription). */

@@ -1,0 +1,13 @@
+/**
+ * `nestjs-response-cache/redis`: the Redis store (standalone, Sentinel, Cluster), the tiered store
+ * (memory L1 in front of Redis L2) and the cross-instance stampede lease, on `ioredis` (an optional
+ * peer, installed by apps that use this).
+ */
+export { RedisCacheStore } from './redis.store';
+export type { RedisCacheStoreOptions, RedisClient } from './redis.store';
+export { TieredCacheStore } from './tiered.store';
+export type { TieredCacheStoreOptions } from './tiered.store';
+export { RedisStampedeLock } from './redis-stampede-lock';
+export type { RedisStampedeLockOptions } from './redis-stampede-lock';
+export { SAFE_REDIS_OPTIONS, createRedisClient, duplicateClient } from './redis-client';
+export type { RedisConnectionOptions } from './redis-client';
