@@ -1,4 +1,13 @@
-import { ConfigurableModuleAsyncOptions, DynamicModule, Inject, Module, OnModuleDestroy, OnModuleInit, Provider } from '@nestjs/common';
+import {
+  ConfigurableModuleAsyncOptions,
+  DynamicModule,
+  Inject,
+  Module,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  OnModuleInit,
+  Provider,
+} from '@nestjs/common';
 import { AdminTokenGuard } from './admin/admin-token.guard';
 import { CacheWarmer } from './engine/cache-warmer.service';
 import { ResponseCacheService } from './engine/response-cache.service';
@@ -12,6 +21,9 @@ import { ConfigurableModuleClass, RESPONSE_CACHE_MODULE_OPTIONS } from './respon
 import { resolveOptions } from './options/resolve-options';
 import type { ResolvedCacheOptions, ResponseCacheModuleExtras, ResponseCacheModuleOptions } from './response-cache.options';
 import { CacheStore } from './store/cache-store';
+
+/** The longest a remote store's first connection may hold the app's startup, in ms. */
+const STARTUP_WAIT_MS = 2000;
 
 /** The module's services, provided and exported alike. */
 const services = [CacheEvents, CacheStats, CacheTelemetry, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, AdminTokenGuard];
@@ -41,7 +53,7 @@ const providers: Provider[] = [
   providers,
   exports: [RESPONSE_CACHE_OPTIONS, CacheStore, ...services],
 })
-export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnModuleDestroy {
+export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private unsubscribe?: () => void;
 
   /** @internal */
@@ -65,6 +77,19 @@ export class ResponseCacheModule extends ConfigurableModuleClass implements OnMo
       const logger = new OperationLogger(this.options.clock);
       this.unsubscribe = this.events.subscribe((event) => logger.log(event));
     }
+  }
+
+  /**
+   * Before the app takes requests: waits (at most {@link STARTUP_WAIT_MS}) for a remote store's
+   * first connection, so that the first requests are not answered without the cache. A store
+   * that is down does not hold the app up longer: it starts, and serves from its handlers.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const ready = this.options.store.ready?.();
+    if (ready === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ready.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, STARTUP_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   onModuleDestroy(): void {

@@ -196,6 +196,11 @@ export class RedisCacheStore implements CacheStore {
     return { entries, sizeBytes };
   }
 
+  async ready(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise((resolve) => this.client.once('ready', resolve));
+  }
+
   async ping(): Promise<void> {
     await this.client.ping();
   }

@@ -125,6 +125,10 @@ export class TieredCacheStore implements CacheStore {
     return this.l2.stats();
   }
 
+  ready(): Promise<void> {
+    return this.l2.ready();
+  }
+
   ping(): Promise<void> {
     return this.l2.ping();
   }

@@ -91,6 +91,11 @@ export interface CacheStore {
   stats(): Promise<StoreStats>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
+  /**
+   * Resolves once the store can take operations (a remote store's first connection). The module
+   * waits for it at startup, for a bounded time, so that the first requests find the store ready.
+   */
+  ready?(): Promise<void>;
   /** Releases connections and timers. */
   close?(): Promise<void>;
 }

@@ -120,6 +120,11 @@ export class ResilientCacheStore implements CacheStore {
   stats(): Promise<StoreStats> {
     return this.run('stats', () => this.inner.stats(), this.timeoutMs * 50);
   }
+  /** Waiting for the first connection is not an operation: it is neither timed nor counted. */
+  async ready(): Promise<void> {
+    await this.inner.ready?.();
+  }
+
   ping(): Promise<void> {
     return this.run('ping', () => this.inner.ping());
   }

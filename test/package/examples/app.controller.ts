@@ -1,0 +1,21 @@
+import { Controller, Get, Post } from '@nestjs/common';
+import { Cacheable, InvalidateTags } from 'nestjs-response-cache';
+import { AppService } from './app.service';
+
+/** The controller of `nest new`, with its GET cached: the README's AppModule examples mount it. */
+@Controller()
+export class AppController {
+  constructor(private readonly appService: AppService) {}
+
+  @Get()
+  @Cacheable({ ttl: 60, tags: ['hello'] })
+  getHello() {
+    return this.appService.getHello();
+  }
+
+  @Post()
+  @InvalidateTags('hello')
+  touch() {
+    return { touched: true };
+  }
+}
