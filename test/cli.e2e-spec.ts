@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from 'nestjs-response-cache/internal/cli/response-cache-cli';
 import { freePort } from './support/redis-harness';
-import { RunningDemo, startDemo, xCacheOf } from './support/demo-app';
+import { RunningDemo, rawRequest, startDemo, xCacheOf } from './support/demo-app';
 
 const TOKEN = 'cli-admin-token';
 
@@ -83,11 +83,16 @@ describe('the nestjs-response-cache CLI against a running demo', () => {
   it('warm: warms the given paths and prints status and X-Cache per path; a failed path exits 1', async () => {
     const result = await withDemo('warm', '/api/users', '/api/version');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^\/api\/users\s+200\s+MISS/m);
-    // The warmer asks for Host localhost:<port> (CACHE_WARM_HOST changes it): the entry it filled is that host's.
-    const res = await fetch(`${demo.url.replace('127.0.0.1', 'localhost')}/api/users`);
+    const host = new URL(demo.url).host;
+    expect(result.stdout).toMatch(new RegExp(`^/api/users\\s+${host.replace(/\./g, '\\.')}\\s+200\\s+MISS`, 'm'));
+    // Warmed under the host of --url (the CLI's requests carry it): a client of that URL hits.
+    const res = await fetch(`${demo.url}/api/users`);
     await res.arrayBuffer();
     expect(res.headers.get('x-cache')).toBe('HIT');
+    const named = await withDemo('warm', '/api/users/1', '--host', 'api.test');
+    expect(named.stdout).toMatch(/^\/api\/users\/1\s+api\.test\s+200\s+MISS/m);
+    const viaNamedHost = await rawRequest(demo.url, { path: '/api/users/1', headers: { host: 'api.test' } });
+    expect(viaNamedHost.headers['x-cache']).toBe('HIT');
     const failed = await withDemo('warm', '/api/users/99999');
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('1 of 1 paths failed');

@@ -20,8 +20,8 @@ export interface DemoConfig {
   warmPaths: string[];
   /** CACHE_WARM_INTERVAL_SECONDS: warm again on this schedule; 0 is off (demo extra). */
   warmIntervalSeconds: number;
-  /** CACHE_WARM_HOST: the Host header of warming requests (demo extra). */
-  warmHost?: string;
+  /** CACHE_WARM_HOST: the Host header(s) of warming requests, comma-separated (demo extra). */
+  warmHosts?: string[];
   /** CACHE_STAMPEDE_LOCK: a Redis lease per cold key across instances, redis and tiered stores (demo extra). */
   stampedeLock: boolean;
 }
@@ -61,6 +61,14 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   const value = raw.trim().toLowerCase() as T;
   if (!allowed.includes(value)) throw new DemoConfigError(name, raw, allowed.join(' or '));
   return value;
+}
+
+function list(raw: string | undefined): string[] | undefined {
+  const items = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.length === 0 ? undefined : items;
 }
 
 function warmPaths(raw: string | undefined): string[] {
@@ -103,7 +111,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
     staleIfErrorSeconds: number(env, 'CACHE_STALE_IF_ERROR_SECONDS', 0, 0),
     warmPaths: warmPaths(env.CACHE_WARM_PATHS),
     warmIntervalSeconds: number(env, 'CACHE_WARM_INTERVAL_SECONDS', 0, 0),
-    warmHost: env.CACHE_WARM_HOST?.trim() || undefined,
+    warmHosts: list(env.CACHE_WARM_HOST),
     stampedeLock: bool(env, 'CACHE_STAMPEDE_LOCK', true),
   };
 }

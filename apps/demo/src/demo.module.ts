@@ -59,7 +59,7 @@ export class DemoModule {
               logOperations: demo.cacheLogOperations,
               adminToken: demo.cacheAdminToken,
               compression: { enabled: demo.cacheEnableCompression, thresholdBytes: demo.cacheCompressionThresholdBytes },
-              warm: { paths: demo.warmPaths, intervalSeconds: demo.warmIntervalSeconds, host: demo.warmHost },
+              warm: { paths: demo.warmPaths, intervalSeconds: demo.warmIntervalSeconds, host: demo.warmHosts },
               clock: options.clock,
               ...options.cacheOptions,
             };

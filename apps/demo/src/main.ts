@@ -30,6 +30,9 @@ async function main(): Promise<void> {
   // `npm start` with no token: make one for this run, print it once, and never log it again.
   const generatedToken = env.CACHE_ADMIN_TOKEN?.trim() ? undefined : randomBytes(18).toString('base64url');
   if (generatedToken !== undefined) env.CACHE_ADMIN_TOKEN = generatedToken;
+  // Warm under the host the printed URL names, unless told otherwise.
+  const port = loadDemoConfig(env).port;
+  if (!env.CACHE_WARM_HOST?.trim() && port !== 0) env.CACHE_WARM_HOST = `localhost:${port}`;
   const config = loadDemoConfig(env);
   const app = await createDemoApp({ env });
   await app.listen(config.port, '0.0.0.0');

@@ -188,10 +188,11 @@ export interface WarmOptions {
   /** Bound on each warming request, in ms. Default 5000. */
   timeoutMs?: number;
   /**
-   * The `Host` header of warming requests, which keys include: the host your clients use.
-   * Default `localhost:<port>`.
+   * The `Host` header of warming requests, which keys include (unless `keyIncludesHost` is off):
+   * the host your clients use (`api.example.com`), or several, each path being warmed under each.
+   * Default `localhost:<port>`, which only serves clients that use that host; a startup line says so.
    */
-  host?: string;
+  host?: string | readonly string[];
 }
 
 /** Extras of the module definition (not part of the options object the services see). */
@@ -229,7 +230,7 @@ export interface ResolvedCacheOptions {
   adminToken?: string;
   /** Bodies larger than this many bytes get a gzip copy; undefined: compression off. */
   compressAboveBytes?: number;
-  warm: { paths: readonly WarmPath[]; onStartup: boolean; intervalMs: number; timeoutMs: number; host?: string };
+  warm: { paths: readonly WarmPath[]; onStartup: boolean; intervalMs: number; timeoutMs: number; hosts?: readonly string[] };
   /** Per-process secret of warming requests (they refresh their entry). */
   refreshToken: string;
   stampedeLock?: StampedeLock;

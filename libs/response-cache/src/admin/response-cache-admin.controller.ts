@@ -5,6 +5,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Headers,
   Inject,
   Logger,
   OnModuleInit,
@@ -15,6 +16,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { CacheWarmer, WarmResult } from '../engine/cache-warmer.service';
+import { warmHosts } from '../options/option-checks';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import { ResponseCacheService } from '../engine/response-cache.service';
@@ -149,15 +151,22 @@ export class ResponseCacheAdminController implements OnModuleInit {
   /** Body `{ "paths"?: ["/api/users", …] }` (default: the configured warm list). */
   @Post('warm')
   @HttpCode(200)
-  async warm(@Body() body: unknown): Promise<{ results: WarmResult[] }> {
+  async warm(@Body() body: unknown, @Headers('host') requestHost: string | undefined): Promise<{ results: WarmResult[] }> {
     const input = body === undefined || body === null || body === '' ? {} : objectBody(body);
     if (input.paths !== undefined) {
       if (!Array.isArray(input.paths) || input.paths.length > 100 || input.paths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
         throw new BadRequestException('"paths" must be an array of at most 100 paths that start with "/"');
       }
-      return { results: await this.warmer.warm(input.paths as string[]) };
     }
-    return { results: await this.warmer.warm() };
+    // Under the host the caller names, else the one it reached this app by: its next GET hits.
+    let hosts: readonly string[] | undefined;
+    try {
+      const named = input.host ?? requestHost;
+      hosts = named === undefined ? undefined : warmHosts('host', named);
+    } catch {
+      throw new BadRequestException('"host" must be a Host header value (e.g. "api.example.com") or a list of 1 to 20 of them');
+    }
+    return { results: await this.warmer.warm((input.paths as string[] | undefined) ?? undefined, hosts) };
   }
 
   private async storeCall<T>(fn: () => Promise<T>): Promise<T> {

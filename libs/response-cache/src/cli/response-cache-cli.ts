@@ -20,7 +20,8 @@ Commands:
   invalidate [tag…] [--tag T]… [--key K]… [--pattern P]
                                      invalidate tags, delete keys, delete keys by glob pattern
   clear --yes                        remove every entry of this cache (its key prefix only)
-  warm [path…]                       warm the given paths, or the app's configured warm list
+  warm [path…] [--host H]…           warm the given paths, or the app's configured warm list, under the
+                                     host(s) clients use (default: the host of --url)
 
 Options:
   --url URL      base URL of the app (default: $RESPONSE_CACHE_URL, else http://127.0.0.1:3000)
@@ -68,6 +69,7 @@ interface KeyPage {
 
 interface WarmResult {
   path: string;
+  host: string;
   status: number;
   xCache: string | null;
   durationMs: number;
@@ -119,11 +121,12 @@ async function call<T>(ctx: Context, method: string, path: string, body?: unknow
   return json as T;
 }
 
-function table(rows: (string | number)[][], header: string[]): string {
+/** Columns before `textColumns` are left-aligned text; the others right-aligned figures. */
+function table(rows: (string | number)[][], header: string[], textColumns = 1): string {
   const all = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
   return all
-    .map((r) => r.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '))
+    .map((r) => r.map((cell, i) => (i < textColumns ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '))
     .join('\n');
 }
 
@@ -194,6 +197,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
           pattern: { type: 'string' },
           yes: { type: 'boolean', default: false },
           path: { type: 'string', multiple: true },
+          host: { type: 'string', multiple: true },
         },
       });
     } catch (error) {
@@ -271,11 +275,20 @@ export async function runCli(argv: readonly string[], env: Record<string, string
       }
       case 'warm': {
         const paths = [...args, ...(values.path ?? [])];
-        const result = await call<{ results: WarmResult[] }>(ctx, 'POST', 'warm', paths.length > 0 ? { paths } : {});
-        const rows = result.results.map((r) => [r.path, r.error ?? String(r.status), r.xCache ?? '-', `${Math.round(r.durationMs)} ms`]);
+        const body = { ...(paths.length > 0 ? { paths } : {}), ...(values.host === undefined ? {} : { host: values.host }) };
+        const result = await call<{ results: WarmResult[] }>(ctx, 'POST', 'warm', body);
+        const rows = result.results.map((r) => [
+          r.path,
+          r.host,
+          r.error ?? String(r.status),
+          r.xCache ?? '-',
+          `${Math.round(r.durationMs)} ms`,
+        ]);
         print(
           result,
-          rows.length === 0 ? '(nothing to warm: no paths given and none configured)' : table(rows, ['path', 'status', 'x-cache', 'time']),
+          rows.length === 0
+            ? '(nothing to warm: no paths given and none configured)'
+            : table(rows, ['path', 'host', 'status', 'x-cache', 'time'], 2),
         );
         const failed = result.results.filter((r) => r.error !== undefined || r.status >= 400).length;
         if (failed > 0) {

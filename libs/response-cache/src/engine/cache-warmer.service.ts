@@ -11,6 +11,8 @@ export const REFRESH_HEADER = 'x-response-cache-refresh';
 
 export interface WarmResult {
   path: string;
+  /** The `Host` header the path was warmed under (keys include it unless `keyIncludesHost` is off). */
+  host: string;
   status: number;
   xCache: string | null;
   durationMs: number;
@@ -22,6 +24,10 @@ export interface WarmResult {
  * once the server listens (startup is never delayed by it), every `intervalSeconds`, and on
  * demand. Each request carries a per-process secret that makes the cache refresh the entry even
  * if it is still fresh. Failures are logged and counted, never fatal.
+ *
+ * Keys include the `Host` header by default, so a path is warmed under the hosts clients use:
+ * `warm.host` (one or several), else `localhost:<port>` (and a startup line says what that means);
+ * on demand, the host the caller names, else the `Host` of the admin request itself.
  */
 @Injectable()
 export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -41,6 +47,14 @@ export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdow
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     if (server === undefined) return;
     const start = () => {
+      const port = (server.address() as AddressInfo | null)?.port;
+      if (this.options.keyIncludesHost && warm.hosts === undefined) {
+        this.logger.log(
+          `warming ${warm.paths.length} path(s) under Host localhost:${port}: keys include the Host header, so the warmed entries ` +
+            'serve only requests with that Host. Set warm.host to the host(s) your clients use (or keyIncludesHost: false for an app ' +
+            'that answers every host alike).',
+        );
+      }
       if (warm.onStartup) void this.warm();
       if (warm.intervalMs > 0) {
         this.timer = setInterval(() => void this.warm(), warm.intervalMs);
@@ -55,33 +69,38 @@ export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdow
     clearInterval(this.timer);
   }
 
-  /** Warms `paths` (default: the configured list), one after another. */
-  async warm(paths: readonly WarmPath[] = this.options.warm.paths): Promise<WarmResult[]> {
+  /**
+   * Warms `paths` (default: the configured list) under each of `hosts` (default: `warm.host`, else
+   * `localhost:<port>`), one request after another.
+   */
+  async warm(paths: readonly WarmPath[] = this.options.warm.paths, hosts?: readonly string[]): Promise<WarmResult[]> {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     const address = server?.address() as AddressInfo | null | undefined;
     if (address === null || address === undefined || typeof address === 'string') {
       throw new Error('the app is not listening yet: warming goes through its own HTTP server');
     }
     const results: WarmResult[] = [];
-    for (const item of paths) {
-      const target = typeof item === 'string' ? { path: item } : item;
-      const result = await this.fetch(address.port, target.path, target.headers ?? {});
-      results.push(result);
-      if (result.error !== undefined || result.status >= 400) {
-        this.logger.warn(`warming ${target.path} failed: ${result.error ?? `status ${result.status}`}`);
+    for (const host of hosts ?? this.options.warm.hosts ?? [`localhost:${address.port}`]) {
+      for (const item of paths) {
+        const target = typeof item === 'string' ? { path: item } : item;
+        const result = await this.fetch(address.port, host, target.path, target.headers ?? {});
+        results.push(result);
+        if (result.error !== undefined || result.status >= 400) {
+          this.logger.warn(`warming ${target.path} (Host ${host}) failed: ${result.error ?? `status ${result.status}`}`);
+        }
+        this.telemetry.warmed(target.path, result.error === undefined && result.status < 400);
       }
-      this.telemetry.warmed(target.path, result.error === undefined && result.status < 400);
     }
     return results;
   }
 
-  private fetch(port: number, path: string, headers: Record<string, string>): Promise<WarmResult> {
+  private fetch(port: number, host: string, path: string, headers: Record<string, string>): Promise<WarmResult> {
     const started = performance.now();
-    const host = this.options.warm.host ?? `localhost:${port}`;
     return new Promise((resolve) => {
       const done = (status: number, xCache: string | null, error?: string) =>
         resolve({
           path,
+          host,
           status,
           xCache,
           durationMs: Math.round((performance.now() - started) * 10) / 10,

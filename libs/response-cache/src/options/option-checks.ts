@@ -54,6 +54,32 @@ export function validateStatuses(option: string, value: unknown): ReadonlySet<nu
   return new Set(value as number[]);
 }
 
+/** A `Host` header value: a name or address, with an optional port; no spaces, paths or controls. */
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** Hosts to warm under: one or a list (at most 20) of `Host` header values. */
+export function warmHosts(option: string, value: unknown): readonly string[] {
+  const hosts = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(hosts) || hosts.length === 0 || hosts.length > 20) {
+    throw new ResponseCacheConfigError(
+      option,
+      `expected a host or a list of 1 to 20 hosts, got ${describeValue(value)}`,
+      'e.g. "api.example.com".',
+    );
+  }
+  for (const host of hosts) {
+    if (typeof host !== 'string' || host.length > 255 || !HOST.test(host)) {
+      throw new ResponseCacheConfigError(
+        option,
+        `${describeValue(host)} is not a Host header value`,
+        'Use the host your clients send, e.g. "api.example.com" or "127.0.0.1:3000".',
+      );
+    }
+  }
+  return hosts as string[];
+}
+
 export function requireFunction(option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') {
     throw new ResponseCacheConfigError(option, `expected a function, got ${typeof value}`, 'Pass (context) => string | undefined.');

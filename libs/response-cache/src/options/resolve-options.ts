@@ -18,6 +18,7 @@ import {
   seconds,
   validateStatuses,
   warnIfMilliseconds,
+  warmHosts,
 } from './option-checks';
 
 export const DEFAULT_STORED_HEADERS: readonly string[] = ['content-type', 'content-language', 'content-location', 'link', 'x-total-count'];
@@ -63,7 +64,7 @@ function resolveWarm(warm: WarmOptions | undefined): ResolvedCacheOptions['warm'
     onStartup: warm?.onStartup ?? true,
     intervalMs: seconds('warm.intervalSeconds', warm?.intervalSeconds ?? 0),
     timeoutMs: warm?.timeoutMs ?? 5000,
-    host: warm?.host,
+    hosts: warm?.host === undefined ? undefined : warmHosts('warm.host', warm.host),
   };
 }
 
