@@ -17,8 +17,19 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // CommonJS scripts run by Node as they are (the CLI's bin shim).
-    files: ['bin/**/*.js', 'libs/response-cache/bin/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    files: ['bin/**/*.js', 'libs/response-cache/bin/**/*.js', 'test/**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        process: 'readonly',
+        __dirname: 'readonly',
+        global: 'readonly',
+        setTimeout: 'readonly',
+        Buffer: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -22,6 +22,8 @@ export interface DemoConfig {
   warmIntervalSeconds: number;
   /** CACHE_WARM_HOST: the Host header(s) of warming requests, comma-separated (demo extra). */
   warmHosts?: string[];
+  /** CACHE_IDENTITY_SECRET: secret of the keyed hash of user ids in keys, shared by instances (demo extra). */
+  identitySecret?: string;
   /** CACHE_STAMPEDE_LOCK: a Redis lease per cold key across instances, redis and tiered stores (demo extra). */
   stampedeLock: boolean;
 }
@@ -113,5 +115,6 @@ export function loadDemoConfig(env: Env): DemoConfig {
     warmIntervalSeconds: number(env, 'CACHE_WARM_INTERVAL_SECONDS', 0, 0),
     warmHosts: list(env.CACHE_WARM_HOST),
     stampedeLock: bool(env, 'CACHE_STAMPEDE_LOCK', true),
+    identitySecret: env.CACHE_IDENTITY_SECRET?.trim() || undefined,
   };
 }

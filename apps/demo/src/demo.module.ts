@@ -60,6 +60,7 @@ export class DemoModule {
               adminToken: demo.cacheAdminToken,
               compression: { enabled: demo.cacheEnableCompression, thresholdBytes: demo.cacheCompressionThresholdBytes },
               warm: { paths: demo.warmPaths, intervalSeconds: demo.warmIntervalSeconds, host: demo.warmHosts },
+              identitySecret: demo.identitySecret,
               clock: options.clock,
               ...options.cacheOptions,
             };

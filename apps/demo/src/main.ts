@@ -15,6 +15,7 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   url: 'REDIS_URL',
   'warm.paths': 'CACHE_WARM_PATHS',
   'warm.intervalSeconds': 'CACHE_WARM_INTERVAL_SECONDS',
+  identitySecret: 'CACHE_IDENTITY_SECRET',
 };
 
 function explain(error: unknown): string {

@@ -137,6 +137,13 @@ export interface ResponseCacheModuleOptions {
   userIdentity?: IdentityResolver;
   /** Verified tenant identity for `scope: 'tenant'`. Default: `request.user.tenantId ?? request.tenantId`. */
   tenantIdentity?: IdentityResolver;
+  /**
+   * Secret of the keyed hash (HMAC-SHA256) of user and tenant identities in keys and tags, so that
+   * no key, stat or event carries an id that a list of names reverses. At least 16 characters.
+   * Default: random per process. Instances that share a store must share it too (or their
+   * per-user entries are neither shared nor invalidated by each other's writes to the same URI).
+   */
+  identitySecret?: string;
   /** Response headers kept in stored entries (besides the cache's own). Default below. */
   storedHeaders?: readonly string[];
   /** Log every hit, miss, bypass and invalidation as one JSON line. Default false. */
@@ -223,6 +230,9 @@ export interface ResolvedCacheOptions {
   maxKeyLength: number;
   userIdentity: IdentityResolver;
   tenantIdentity: IdentityResolver;
+  identitySecret: string;
+  /** True when `identitySecret` was made for this process. */
+  identitySecretGenerated: boolean;
   storedHeaders: readonly string[];
   logOperations: boolean;
   clock: Clock;

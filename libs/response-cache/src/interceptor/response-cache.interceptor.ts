@@ -1,4 +1,5 @@
-import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { CallHandler, ExecutionContext, HttpException, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -143,6 +144,18 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     return resolver(context) ?? undefined;
   }
 
+  private secretNoticed = false;
+
+  /** Once: per-user keys on a shared store with a secret that only this process knows. */
+  private saySecretIsPerProcess(): void {
+    if (this.secretNoticed) return;
+    this.secretNoticed = true;
+    new Logger('ResponseCache').log(
+      'per-user and per-tenant keys are hashed with a secret made for this process: instances sharing the store neither share ' +
+        "these entries nor invalidate each other's copies by URI. Set identitySecret, the same on every instance.",
+    );
+  }
+
   // ---- cacheable routes ----
 
   private async serve(context: ExecutionContext, next: CallHandler, exchange: HttpExchange, plan: CachePlan): Promise<unknown> {
@@ -155,7 +168,12 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     if (plan.scope !== 'public') {
       const id = this.identityOf(context, plan.scope);
       if (id === undefined) return this.bypass(next, exchange, plan, 'no-identity', started);
-      identity = { scope: plan.scope, id };
+      if (this.options.identitySecretGenerated && this.options.store.local !== true) this.saySecretIsPerProcess();
+      // Keyed hash: keys, stats and events never carry a user id that a list of names reverses.
+      identity = {
+        scope: plan.scope,
+        id: createHmac('sha256', this.options.identitySecret).update(`${plan.scope}:${id}`).digest('base64url'),
+      };
     }
     const target = this.targetOf(exchange);
     const key = target === undefined ? undefined : this.keyOf(context, exchange, plan, identity, target);

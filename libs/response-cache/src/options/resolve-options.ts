@@ -115,6 +115,7 @@ const MODULE_OPTION_KEYS: readonly (keyof ResponseCacheModuleOptions)[] = [
   'maxKeyLength',
   'userIdentity',
   'tenantIdentity',
+  'identitySecret',
   'storedHeaders',
   'logOperations',
   'clock',
@@ -204,6 +205,14 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
   }
   requireFunction('userIdentity', options.userIdentity);
   requireFunction('tenantIdentity', options.tenantIdentity);
+  const identitySecret = options.identitySecret;
+  if (identitySecret !== undefined && (typeof identitySecret !== 'string' || identitySecret.length < 16)) {
+    throw new ResponseCacheConfigError(
+      'identitySecret',
+      `expected a string of at least 16 characters, got ${typeof identitySecret === 'string' ? `${identitySecret.length} characters` : describeValue(identitySecret)}`,
+      'Use a random string shared by the instances of the app, e.g. from openssl rand -base64 32.',
+    );
+  }
   const storedHeaders = options.storedHeaders ?? DEFAULT_STORED_HEADERS;
   if (!Array.isArray(storedHeaders) || storedHeaders.some((h) => typeof h !== 'string')) {
     throw new ResponseCacheConfigError('storedHeaders', 'expected an array of header names', 'Use e.g. ["content-type"].');
@@ -221,6 +230,8 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     maxKeyLength,
     userIdentity: options.userIdentity ?? defaultUserIdentity,
     tenantIdentity: options.tenantIdentity ?? defaultTenantIdentity,
+    identitySecret: identitySecret ?? randomBytes(32).toString('base64url'),
+    identitySecretGenerated: identitySecret === undefined,
     storedHeaders: storedHeaders.map((h) => h.toLowerCase()),
     logOperations: options.logOperations ?? false,
     clock,

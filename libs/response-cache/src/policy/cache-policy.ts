@@ -24,7 +24,7 @@ export function requestRefusal(exchange: HttpExchange, scope: CacheScope, bypass
 
 function isTrue(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(isTrue);
-  return value === 'true' || value === '1' || value === '' || value === true;
+  return value === true || (typeof value === 'string' && (value === '' || value === '1' || value.toLowerCase() === 'true'));
 }
 
 /**

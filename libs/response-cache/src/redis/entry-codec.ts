@@ -1,12 +1,14 @@
 import { promisify } from 'node:util';
-import { gunzip, gunzipSync, gzip } from 'node:zlib';
+import { crc32, gunzip, gunzipSync, gzip } from 'node:zlib';
 import type { CacheEntry } from '../store/cache-store';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** "RC" + format version. Entries of another version or shape decode to undefined (a miss). */
-const MAGIC = Buffer.from('RC1');
+const MAGIC = Buffer.from('RC2');
+/** Magic, flags (1), meta length (4), body length (4), CRC-32 of meta and body (4). */
+const HEADER_LENGTH = MAGIC.length + 13;
 const FLAG_GZIP = 1;
 const SYNC_INFLATE_BELOW = 16 * 1024;
 
@@ -29,9 +31,11 @@ interface Meta {
 }
 
 /**
- * Binary layout: `RC1`, one flag byte, a 4-byte meta length, the meta JSON (status, headers,
- * ETag, times, fence), then the body bytes (gzip-compressed above the threshold when that makes
- * them smaller). Compression runs off the event loop (zlib's thread pool).
+ * Binary layout: `RC2`, one flag byte, the meta length and the body length (4 bytes each), a
+ * CRC-32 of meta and body (4 bytes), the meta JSON (status, headers, ETag, times, fence), then the
+ * body bytes (gzip-compressed above the threshold when that makes them smaller). A frame whose
+ * lengths or checksum do not match (truncated, garbled) decodes as a miss. Compression runs off
+ * the event loop (zlib's thread pool).
  */
 export async function encodeEntry(entry: CacheEntry, retainUntil: number, options: CodecOptions): Promise<Buffer> {
   const meta: Meta = {
@@ -57,10 +61,12 @@ export async function encodeEntry(entry: CacheEntry, retainUntil: number, option
       flags |= FLAG_GZIP;
     }
   }
-  const header = Buffer.alloc(MAGIC.length + 5);
+  const header = Buffer.alloc(HEADER_LENGTH);
   MAGIC.copy(header);
   header.writeUInt8(flags, MAGIC.length);
   header.writeUInt32BE(metaBytes.length, MAGIC.length + 1);
+  header.writeUInt32BE(body.length, MAGIC.length + 5);
+  header.writeUInt32BE(crc32(body, crc32(metaBytes)), MAGIC.length + 9);
   return Buffer.concat([header, metaBytes, body]);
 }
 
@@ -90,14 +96,16 @@ export interface DecodedEntry {
 /** The entry, or undefined for anything that is not a well-formed entry of this version. */
 export async function decodeEntry(raw: Buffer): Promise<DecodedEntry | undefined> {
   try {
-    if (raw.length < MAGIC.length + 5 || !raw.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    if (raw.length < HEADER_LENGTH || !raw.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
     const flags = raw.readUInt8(MAGIC.length);
     const metaLength = raw.readUInt32BE(MAGIC.length + 1);
-    const metaStart = MAGIC.length + 5;
-    if (metaStart + metaLength > raw.length) return undefined;
-    const meta: unknown = JSON.parse(raw.subarray(metaStart, metaStart + metaLength).toString('utf8'));
+    const bodyLength = raw.readUInt32BE(MAGIC.length + 5);
+    if (HEADER_LENGTH + metaLength + bodyLength !== raw.length) return undefined;
+    const metaBytes = raw.subarray(HEADER_LENGTH, HEADER_LENGTH + metaLength);
+    let body = raw.subarray(HEADER_LENGTH + metaLength);
+    if (crc32(body, crc32(metaBytes)) !== raw.readUInt32BE(MAGIC.length + 9)) return undefined;
+    const meta: unknown = JSON.parse(metaBytes.toString('utf8'));
     if (!isMeta(meta)) return undefined;
-    let body = raw.subarray(metaStart + metaLength);
     let gzip: Buffer | undefined;
     if ((flags & FLAG_GZIP) !== 0) {
       gzip = Buffer.from(body); // a copy, not a view that pins the whole reply buffer

@@ -15,11 +15,16 @@ export interface RedisStampedeLockOptions {
   timeoutMs?: number;
 }
 
+/**
+ * KEYS[1] the lease; ARGV[1] our token, ARGV[2] the channel, ARGV[3] the key that landed. The
+ * channel is no key (a Cluster routes a script by its keys, and PUBLISH reaches every node), so
+ * the script touches one slot and works on Cluster.
+ */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return redis.call('PUBLISH', KEYS[2], ARGV[2])`;
+return redis.call('PUBLISH', ARGV[2], ARGV[3])`;
 
-type ReleasingClient = RedisClient & { rcRelease(numKeys: number, ...args: string[]): Promise<number> };
+type ReleasingClient = RedisClient & { rcRelease(lease: string, token: string, channel: string, key: string): Promise<number> };
 
 /** A short Redis lease per key (SET NX PX); waiters are woken through pub/sub. */
 export class RedisStampedeLock implements StampedeLock {
@@ -40,7 +45,7 @@ export class RedisStampedeLock implements StampedeLock {
     this.leaseMs = options.leaseMs ?? 5000;
     this.timeoutMs = options.timeoutMs ?? 100;
     if (typeof (this.client as unknown as { rcRelease?: unknown }).rcRelease !== 'function') {
-      this.client.defineCommand('rcRelease', { lua: RELEASE });
+      this.client.defineCommand('rcRelease', { numberOfKeys: 1, lua: RELEASE });
     }
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, key: string) => {
@@ -58,7 +63,7 @@ export class RedisStampedeLock implements StampedeLock {
   }
 
   async release(key: string, token: string): Promise<void> {
-    await this.bounded((this.client as unknown as ReleasingClient).rcRelease(2, this.leaseKey(key), this.channel, token, key));
+    await this.bounded((this.client as unknown as ReleasingClient).rcRelease(this.leaseKey(key), token, this.channel, key));
   }
 
   waitFor(key: string, timeoutMs: number): Promise<boolean> {

@@ -1,8 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
+import { Logger } from '@nestjs/common';
 import { decodeEntry, encodeEntry } from './entry-codec';
 import { quitClient } from './redis-client';
+import { UNKNOWN_VERSION, defineVersionScripts, freshVersion, isReplyError, parseVersion, reportReset } from './tag-versions';
 
 export type RedisClient = Redis | Cluster;
 
@@ -15,8 +17,12 @@ export interface RedisCacheStoreOptions {
   compression?: boolean;
   /** Default 1024. */
   compressionThresholdBytes?: number;
-  /** How long a deleted key's fence lives, in seconds (longer than any fill). Default 3600. */
-  keyFenceTtlSeconds?: number;
+  /**
+   * How long a tag version that no stored entry depends on yet lives, in seconds (a fill's snapshot
+   * makes it; storing the entry keeps it alive past the entry's own lifetime). Longer than any
+   * handler runs. Default 600.
+   */
+  versionTtlSeconds?: number;
   /** Quit the client on `close()`. Default false (the caller owns it). */
   ownsClient?: boolean;
   /** Source of time: entries are also dropped on read once their TTL has passed on it. */
@@ -25,23 +31,6 @@ export interface RedisCacheStoreOptions {
 
 /** Bumped by `clear()`; part of every fence, so a clear fences fills in flight and old entries. */
 const GENERATION_TAG = '\u0001generation';
-
-/**
- * Standalone only: store the entry only if every fence version is still current, atomically.
- * KEYS[1] the entry, KEYS[2..] the version keys; ARGV[1] TTL in ms, ARGV[2] the entry bytes,
- * ARGV[3..] the expected versions.
- */
-const FENCED_SET = `
-for i = 2, #KEYS do
-  local v = redis.call('GET', KEYS[i])
-  if (v or '0') ~= ARGV[i + 1] then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
-return 1`;
-
-type FencedClient = RedisClient & {
-  rcFencedSet(numKeys: number, ...args: (string | Buffer | number)[]): Promise<number>;
-};
 
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
@@ -55,15 +44,19 @@ function escapeGlob(text: string): string {
  * standalone Redis a Lua script refuses a fill whose fence is already stale; on Cluster the check
  * precedes the write, and the read-side check is what keeps a late fill from being served.
  *
- * Tag version keys have no TTL (they are a few bytes each): run Redis with a `volatile-*`
- * eviction policy so that only entries are evicted. Deleted keys' fences expire after an hour.
+ * Fail safe under eviction and corruption: a version starts at a random value (made by the fill's
+ * snapshot), so one made again after an eviction never equals what an old entry recorded; a
+ * missing or unreadable version is unknown, and an entry that depends on it is a miss. Versions
+ * live as long as the entries that depend on them (and `versionTtlSeconds` when none does), so any
+ * eviction policy is safe, `allkeys-lru` included. An entry or version of the wrong type, or a
+ * truncated or garbled entry, reads as a miss (never a store failure) and the next fill replaces it.
  */
 export class RedisCacheStore implements CacheStore {
   readonly name = 'redis';
   readonly client: RedisClient;
   private readonly prefix: string;
   private readonly codec: { compression: boolean; compressionThresholdBytes: number };
-  private readonly keyFenceTtlMs: number;
+  private readonly versionTtlMs: number;
   private readonly ownsClient: boolean;
   private readonly clock: Clock;
 
@@ -72,13 +65,32 @@ export class RedisCacheStore implements CacheStore {
     this.client = options.client;
     this.prefix = options.prefix ?? 'rc:';
     this.codec = { compression: options.compression ?? true, compressionThresholdBytes: options.compressionThresholdBytes ?? 1024 };
-    this.keyFenceTtlMs = (options.keyFenceTtlSeconds ?? 3600) * 1000;
+    this.versionTtlMs = (options.versionTtlSeconds ?? 600) * 1000;
     this.ownsClient = options.ownsClient ?? false;
-    if (typeof (this.client as unknown as { rcFencedSet?: unknown }).rcFencedSet !== 'function') {
-      this.client.defineCommand('rcFencedSet', { lua: FENCED_SET });
-    }
+    defineVersionScripts(this.client);
     // Connection errors surface as failed commands; an unhandled 'error' event must not crash the app.
     if (this.client.listenerCount('error') === 0) this.client.on('error', () => undefined);
+    if (this.client.status === 'ready') void this.checkEvictionPolicy();
+    else this.client.once('ready', () => void this.checkEvictionPolicy());
+  }
+
+  private get scripts() {
+    return defineVersionScripts(this.client);
+  }
+
+  /** One line when Redis will refuse writes once full (`noeviction`): the cache then stops storing and invalidating. */
+  private async checkEvictionPolicy(): Promise<void> {
+    try {
+      const [, policy] = (await this.masters()[0].config('GET', 'maxmemory-policy')) as string[];
+      if (policy === 'noeviction') {
+        new Logger('ResponseCache').warn(
+          'Redis maxmemory-policy is noeviction: once it is full, Redis refuses writes, and the cache serves without storing ' +
+            '(and without hits while an invalidation waits). allkeys-lru or volatile-lru evict instead; both are safe.',
+        );
+      }
+    } catch {
+      // CONFIG may be disabled (managed Redis): nothing to say.
+    }
   }
 
   private entryKey(key: string): string {
@@ -93,16 +105,32 @@ export class RedisCacheStore implements CacheStore {
     return (this.client as { isCluster?: boolean }).isCluster === true;
   }
 
+  /** Current versions; a missing, expired or unreadable one is {@link UNKNOWN_VERSION}. */
   private async versions(tags: readonly string[]): Promise<number[]> {
     const keys = tags.map((tag) => this.versionKey(tag));
-    // One MGET on a single node; on Cluster, one GET per key, auto-pipelined per node.
-    const raw = this.isCluster ? await Promise.all(keys.map((k) => this.client.get(k))) : await this.client.mget(keys);
-    return raw.map((v) => (v === null ? 0 : Number(v)));
+    // One MGET on a single node (it reads a key of another type as nil); on Cluster, one GET per
+    // key, auto-pipelined per node.
+    const raw = this.isCluster
+      ? await Promise.all(
+          keys.map((k) => this.client.get(k).catch((error: unknown) => (isReplyError(error) ? null : Promise.reject(error)))),
+        )
+      : await this.client.mget(keys);
+    return raw.map(parseVersion);
+  }
+
+  /** The entry's bytes; a key of another type (WRONGTYPE) is a miss, which the next fill overwrites. */
+  private async entryBytes(key: string): Promise<Buffer | null> {
+    try {
+      return await this.client.getBuffer(this.entryKey(key));
+    } catch (error) {
+      if (isReplyError(error)) return null;
+      throw error;
+    }
   }
 
   async get(key: string, fenceTags?: readonly string[]): Promise<CacheEntry | undefined> {
     const expected = [...(fenceTags ?? []), GENERATION_TAG];
-    const [raw, versions] = await Promise.all([this.client.getBuffer(this.entryKey(key)), this.versions(expected)]);
+    const [raw, versions] = await Promise.all([this.entryBytes(key), this.versions(expected)]);
     if (raw === null) return undefined;
     const decoded = await decodeEntry(raw);
     // Unreadable (corrupted, another version): a miss, and the next fill replaces it.
@@ -118,36 +146,53 @@ export class RedisCacheStore implements CacheStore {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     const bytes = await encodeEntry(entry, this.clock.now() + ttl, this.codec);
     const { tags, versions } = entry.fence;
+    if (versions.includes(UNKNOWN_VERSION)) return false;
+    // The versions must outlive the entry, or it would read as a miss before its time.
+    const keep = ttl + this.versionTtlMs;
     if (!this.isCluster) {
       const keys = [this.entryKey(key), ...tags.map((t) => this.versionKey(t))];
-      const stored = await (this.client as unknown as FencedClient).rcFencedSet(keys.length, ...keys, ttl, bytes, ...versions.map(String));
+      const stored = await this.scripts.rcFencedSet(keys.length, ...keys, ttl, bytes, keep, ...versions.map(String));
       return stored === 1;
     }
     // Cluster: the entry and its version keys live on different slots, so no single script can
     // see them all. Check, then write; a fill overtaken in between is refused on read.
     if (!fenceHolds(entry.fence, await this.versions(tags))) return false;
+    await Promise.all(tags.map((t) => this.scripts.rcExtend(this.versionKey(t), keep)));
     await this.client.set(this.entryKey(key), bytes, 'PX', ttl);
     return true;
   }
 
+  /** Current versions, each made (random) where missing and reset where corrupted. */
   async snapshot(tags: readonly string[]): Promise<TagSnapshot> {
     const all = [...tags, GENERATION_TAG];
-    return { tags: all, versions: await this.versions(all) };
+    const versions = await Promise.all(
+      all.map(async (tag) => {
+        const versionKey = this.versionKey(tag);
+        const [version, reset] = await this.scripts.rcSnapshot(versionKey, freshVersion(), this.versionTtlMs);
+        if (reset === 1) reportReset(versionKey);
+        return parseVersion(version);
+      }),
+    );
+    return { tags: all, versions };
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
-    await Promise.all(tags.map((tag) => this.client.incr(this.versionKey(tag))));
+    await Promise.all(tags.map((tag) => this.bump(tag)));
   }
 
   async delete(key: string): Promise<boolean> {
-    const fence = this.versionKey(keyFenceTag(key));
-    const [removed] = await Promise.all([this.client.unlink(this.entryKey(key)), this.client.incr(fence)]);
-    await this.client.pexpire(fence, this.keyFenceTtlMs);
+    const [removed] = await Promise.all([this.client.unlink(this.entryKey(key)), this.bump(keyFenceTag(key))]);
     return removed > 0;
   }
 
+  /** INCR where a version exists; nothing where none does (no entry depends on it); reset where corrupted. */
+  private async bump(tag: string): Promise<void> {
+    const versionKey = this.versionKey(tag);
+    if ((await this.scripts.rcBump(versionKey, freshVersion(), this.versionTtlMs)) === 2) reportReset(versionKey);
+  }
+
   async clear(): Promise<void> {
-    await this.client.incr(this.versionKey(GENERATION_TAG));
+    await this.bump(GENERATION_TAG);
     for (const node of this.masters()) {
       for await (const keys of this.entryKeyBatches(node)) {
         if (keys.length > 0) await Promise.all(keys.map((k) => this.client.unlink(k)));
@@ -196,9 +241,22 @@ export class RedisCacheStore implements CacheStore {
     return { entries, sizeBytes };
   }
 
+  /**
+   * Resolves once commands can run: the client is ready and, on Cluster, so is the connection to
+   * every master (ioredis opens them lazily, and with the offline queue off, the first command to
+   * a node still connecting would fail).
+   */
   async ready(): Promise<void> {
-    if (this.client.status === 'ready') return;
-    await new Promise((resolve) => this.client.once('ready', resolve));
+    if (this.client.status !== 'ready') await new Promise((resolve) => this.client.once('ready', resolve));
+    if (!this.isCluster) return;
+    await Promise.all(
+      this.masters().map(async (node) => {
+        if (node.status === 'ready') return;
+        const ready = new Promise((resolve) => node.once('ready', resolve));
+        if (node.status === 'wait') node.connect().catch(() => undefined);
+        await ready;
+      }),
+    );
   }
 
   async ping(): Promise<void> {

@@ -124,17 +124,6 @@ export function fenceHolds(fence: TagSnapshot, current: readonly number[]): bool
   return true;
 }
 
-/** Converts a glob (`*`, `?`, `[abc]`) into an anchored RegExp; other characters are literal. */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (const ch of pattern) {
-    if (ch === '*') source += '.*';
-    else if (ch === '?') source += '.';
-    else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, 's');
-}
-
 /** Approximate bytes an entry holds in memory (UTF-16 strings count 2 bytes a char). */
 export function entrySize(key: string, entry: CacheEntry): number {
   let size = 64 + key.length * 2 + entry.body.length * 2 + entry.etag.length * 2 + (entry.gzip?.length ?? 0);

@@ -20,6 +20,20 @@ function controllable() {
 }
 
 describe('ResilientCacheStore', () => {
+  it('does not count failures from before the first connection toward the breaker', async () => {
+    const { store, set } = controllable();
+    let connect!: () => void;
+    const connecting = new Promise<void>((resolve) => (connect = resolve));
+    const resilient = new ResilientCacheStore(Object.assign(store, { ready: () => connecting }), { failureThreshold: 3 });
+    set('fail');
+    for (let i = 0; i < 10; i++) await expect(resilient.ping()).rejects.toThrow('connection refused');
+    expect(resilient.circuit).toBe('closed');
+    connect();
+    await connecting;
+    for (let i = 0; i < 3; i++) await expect(resilient.ping()).rejects.toThrow('connection refused');
+    expect(resilient.circuit).toBe('open');
+  });
+
   it('bounds a hung operation by the timeout', async () => {
     const { store, set } = controllable();
     set('hang');

@@ -77,6 +77,12 @@ export class ResilientCacheStore implements CacheStore {
   private openedAt = 0;
   private probing = false;
   private state: CircuitState = 'closed';
+  /**
+   * False until the inner store's first connection (its `ready()`): failures before it (commands
+   * refused while connecting) fail the operation but never count toward the breaker, which would
+   * otherwise open for a whole cool-down at startup.
+   */
+  private connected: boolean;
 
   constructor(
     readonly inner: CacheStore,
@@ -87,6 +93,12 @@ export class ResilientCacheStore implements CacheStore {
     this.failureThreshold = options.failureThreshold ?? 5;
     this.cooldownMs = options.cooldownMs ?? 5000;
     this.clock = options.clock ?? systemClock;
+    const ready = inner.ready?.();
+    this.connected = ready === undefined;
+    void ready?.then(
+      () => (this.connected = true),
+      () => undefined,
+    );
   }
 
   /** The breaker's state, for health checks. */
@@ -172,6 +184,10 @@ export class ResilientCacheStore implements CacheStore {
   }
 
   private failed(probe: boolean): void {
+    if (!this.connected) {
+      if (probe) this.probing = false;
+      return;
+    }
     this.failures++;
     if (probe) this.probing = false;
     if (probe || this.failures >= this.failureThreshold) {
