@@ -143,6 +143,11 @@ class FastifyExchange implements HttpExchange {
 }
 
 /** Wraps the platform request/response pair (Fastify requests carry `raw`; Express ones do not). */
+/** A request header as one string (repeated fields joined, as RFC 9110 §5.3 combines them). */
+export function headerString(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 export function httpExchange(request: unknown, response: unknown): HttpExchange {
   return (request as { raw?: unknown }).raw !== undefined
     ? new FastifyExchange(request as FastifyRequest, response as FastifyReply)

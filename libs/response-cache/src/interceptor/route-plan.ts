@@ -1,0 +1,95 @@
+import type { Reflector } from '@nestjs/core';
+import { renderCacheControl } from '../http/cache-control';
+import { seconds, validateStatuses } from '../options/option-checks';
+import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA } from '../response-cache.constants';
+import type { CacheScope, CacheableOptions, InvalidationContext, ResolvedCacheOptions, TagSpec } from '../response-cache.options';
+
+/** Everything about a route that does not depend on the request, computed once per handler. */
+export interface CachePlan {
+  ttlMs: number;
+  /** Serve a stale entry at once and refresh it in the background, for this long past its TTL. */
+  staleWhileRevalidateMs: number;
+  /** Serve a stale entry instead of a 5xx or a thrown error, for this long past its TTL. */
+  staleIfErrorMs: number;
+  /** How long the store keeps an entry: its TTL plus the longer stale window. */
+  retentionMs: number;
+  tags: readonly TagSpec[];
+  varyBy: readonly string[];
+  scope: CacheScope;
+  cacheControl: string | undefined;
+  vary: string | undefined;
+  key: CacheableOptions['key'];
+  statuses: ReadonlySet<number>;
+}
+
+export interface RoutePlan {
+  cache?: CachePlan;
+  invalidate?: readonly TagSpec<InvalidationContext>[];
+}
+
+/**
+ * Reads a handler's `@Cacheable`, `@InvalidateTags` and `@NoCache` (method first, then class)
+ * into its plan, once per handler: null for a route the cache leaves alone.
+ */
+export class RoutePlans {
+  private readonly plans = new WeakMap<object, RoutePlan | null>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly options: ResolvedCacheOptions,
+  ) {}
+
+  of(handler: object, controller: object): RoutePlan | null {
+    let plan = this.plans.get(handler);
+    if (plan === undefined) {
+      plan = this.build(handler, controller);
+      this.plans.set(handler, plan);
+    }
+    return plan;
+  }
+
+  private build(handler: object, controller: object): RoutePlan | null {
+    const get = <T>(key: string, target: object): T | undefined => this.reflector.get<T>(key, target as never);
+    const methodOptions = get<CacheableOptions>(CACHEABLE_METADATA, handler);
+    const classOptions = get<CacheableOptions>(CACHEABLE_METADATA, controller);
+    const excluded =
+      get<boolean>(NO_CACHE_METADATA, handler) === true ||
+      (methodOptions === undefined && get<boolean>(NO_CACHE_METADATA, controller) === true);
+    const invalidate =
+      get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, handler) ??
+      get<TagSpec<InvalidationContext>[]>(INVALIDATE_TAGS_METADATA, controller);
+    const options =
+      excluded || (methodOptions === undefined && classOptions === undefined) ? undefined : { ...classOptions, ...methodOptions };
+    if (options === undefined && invalidate === undefined) return null;
+    return { cache: options === undefined ? undefined : this.cachePlan(options), invalidate };
+  }
+
+  private cachePlan(options: CacheableOptions): CachePlan {
+    const scope = options.scope ?? 'public';
+    const varyBy = (options.varyBy ?? []).map((h) => h.toLowerCase());
+    const vary = [
+      ...(scope === 'public' ? [] : ['Authorization']),
+      ...(this.options.compressAboveBytes === undefined ? [] : ['Accept-Encoding']),
+      ...varyBy,
+    ];
+    const ttlMs = options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001);
+    const mustRevalidate = options.mustRevalidate ?? this.options.mustRevalidate;
+    const window = (value: number | undefined, fallbackMs: number) =>
+      mustRevalidate ? 0 : value === undefined ? fallbackMs : seconds('stale window', value);
+    const staleWhileRevalidateMs = window(options.staleWhileRevalidate, this.options.staleWhileRevalidateMs);
+    const staleIfErrorMs = window(options.staleIfError, this.options.staleIfErrorMs);
+    return {
+      ttlMs,
+      staleWhileRevalidateMs,
+      staleIfErrorMs,
+      retentionMs: ttlMs + Math.max(staleWhileRevalidateMs, staleIfErrorMs),
+      tags: options.tags ?? [],
+      varyBy,
+      scope,
+      cacheControl: renderCacheControl(options.cacheControl, scope),
+      vary: vary.length === 0 ? undefined : vary.join(', '),
+      key: options.key,
+      statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
+    };
+  }
+}
