@@ -144,8 +144,12 @@ export interface ResponseCacheModuleOptions {
    * per-user entries are neither shared nor invalidated by each other's writes to the same URI).
    */
   identitySecret?: string;
-  /** Response headers kept in stored entries (besides the cache's own). Default below. */
-  storedHeaders?: readonly string[];
+  /**
+   * Response headers never stored with an entry, besides those that never are (`Set-Cookie`,
+   * hop-by-hop fields, fields named by `Connection`, `Content-Length`, `Date`). Every other header
+   * the handler sets is stored and sent on hits. Default none.
+   */
+  excludedHeaders?: readonly string[];
   /** Log every hit, miss, bypass and invalidation as one JSON line. Default false. */
   logOperations?: boolean;
   /** Source of time (inject a fake one in tests). Default: the system clock. */
@@ -233,7 +237,7 @@ export interface ResolvedCacheOptions {
   identitySecret: string;
   /** True when `identitySecret` was made for this process. */
   identitySecretGenerated: boolean;
-  storedHeaders: readonly string[];
+  excludedHeaders: readonly string[];
   logOperations: boolean;
   clock: Clock;
   enabled: boolean;

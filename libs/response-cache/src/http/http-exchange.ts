@@ -17,6 +17,8 @@ export interface HttpExchange {
   setStatus(code: number): void;
   getHeader(name: string): string | undefined;
   setHeader(name: string, value: string): void;
+  /** Names (lower-case) of the response headers set so far. */
+  headerNames(): string[];
   /** What the platform sends as these bytes unchanged (Nest would serialize a Buffer as JSON on Express). */
   bytes(body: Buffer): unknown;
 }
@@ -33,6 +35,7 @@ interface ExpressRequest {
 
 interface ExpressResponse {
   statusCode: number;
+  getHeaderNames(): string[];
   getHeader(name: string): number | string | string[] | undefined;
   setHeader(name: string, value: string): void;
 }
@@ -52,7 +55,8 @@ interface FastifyReply {
   code(code: number): unknown;
   header(name: string, value: string): unknown;
   getHeader(name: string): number | string | string[] | undefined;
-  raw: { getHeader(name: string): number | string | string[] | undefined };
+  getHeaders(): Record<string, unknown>;
+  raw: { getHeader(name: string): number | string | string[] | undefined; getHeaderNames(): string[] };
 }
 
 function headerValue(value: number | string | string[] | undefined): string | undefined {
@@ -91,6 +95,9 @@ class ExpressExchange implements HttpExchange {
   }
   getHeader(name: string): string | undefined {
     return headerValue(this.res.getHeader(name));
+  }
+  headerNames(): string[] {
+    return this.res.getHeaderNames();
   }
   setHeader(name: string, value: string): void {
     this.res.setHeader(name, value);
@@ -133,6 +140,9 @@ class FastifyExchange implements HttpExchange {
   }
   getHeader(name: string): string | undefined {
     return headerValue(this.reply.getHeader(name) ?? this.reply.raw.getHeader(name));
+  }
+  headerNames(): string[] {
+    return [...new Set([...Object.keys(this.reply.getHeaders()), ...this.reply.raw.getHeaderNames()].map((n) => n.toLowerCase()))];
   }
   setHeader(name: string, value: string): void {
     this.reply.header(name, value);

@@ -2,17 +2,23 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { DraftEntry } from '../engine/response-cache.service';
 import { isSerializable } from '../policy/cache-policy';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { CacheScope, ResolvedCacheOptions } from '../response-cache.options';
 import type { CacheEntry } from '../store/cache-store';
 import { isNotModified } from './conditional-request';
 import { weakEtag } from './etag';
 import type { HttpExchange } from './http-exchange';
+import { mergeVary, storableHeaders, variantOf, varyNames } from './stored-headers';
 
 /** What the representation needs of a route's plan. */
 export interface RepresentationPlan {
   ttlMs: number;
+  scope: CacheScope;
+  /** The route's default `Cache-Control` (for handlers that set none). */
   cacheControl: string | undefined;
+  /** The `Vary` names the route adds (its `varyBy`, `Authorization`, `Accept-Encoding`). */
   vary: string | undefined;
+  /** Lower-case request headers the route's key holds (`varyBy`). */
+  varyBy: readonly string[];
 }
 
 const X_CACHE = 'X-Cache';
@@ -24,7 +30,11 @@ const CACHE_STATUS = 'Cache-Status';
  * clients that accept it, 304 to conditional requests), and the entry a response is stored as.
  */
 export class Representation {
-  constructor(private readonly options: Pick<ResolvedCacheOptions, 'clock' | 'compressAboveBytes' | 'storedHeaders'>) {}
+  private readonly excluded: ReadonlySet<string>;
+
+  constructor(private readonly options: Pick<ResolvedCacheOptions, 'clock' | 'compressAboveBytes' | 'excludedHeaders'>) {
+    this.excluded = new Set(options.excludedHeaders);
+  }
 
   /** `X-Cache` and `Cache-Status`, set in this one place. */
   status(exchange: HttpExchange, xCache: string, cacheStatus: string): void {
@@ -32,9 +42,15 @@ export class Representation {
     exchange.setHeader(CACHE_STATUS, cacheStatus);
   }
 
+  /** True when `entry` may answer this request: no variant, or the request's own (response `Vary`). */
+  matchesVariant(exchange: HttpExchange, entry: CacheEntry, plan: RepresentationPlan): boolean {
+    return entry.variant === undefined || entry.variant === variantOf(exchange.headers, this.variantNames(entry.headers.vary, plan));
+  }
+
   /**
-   * Writes the headers of a stored representation and returns what the platform should send:
-   * the stored body as it is, or nothing for a 304 (which carries no content headers).
+   * Writes a stored representation: the stored headers (the handler's, unchanged), the cache's
+   * defaults only where the handler set none, validators, `Age`; returns the stored body as it
+   * is, or nothing for a 304 (which carries no content headers).
    */
   represent(
     exchange: HttpExchange,
@@ -47,36 +63,58 @@ export class Representation {
     // The gzip representation, to a client that accepts it; its ETag differs (RFC 9110 §8.8.3.3).
     const gzip = entry.gzip !== undefined && acceptsGzip(exchange.headers['accept-encoding']) ? entry.gzip : undefined;
     const etag = gzip === undefined ? entry.etag : gzipEtag(entry.etag);
-    this.validators(exchange, plan, etag, entry.headers['last-modified']);
+    const headers = entry.headers;
+    const lastModified = headers['last-modified'];
+    exchange.setHeader('ETag', etag);
+    if (lastModified !== undefined) exchange.setHeader('Last-Modified', lastModified);
+    this.defaults(exchange, plan, headers['cache-control'], headers.vary);
     this.status(exchange, xCache, cacheStatus);
     if (hitAt !== undefined) exchange.setHeader('Age', String(Math.max(0, Math.floor((hitAt - entry.storedAt) / 1000))));
-    if (this.notModified(exchange, etag, entry.storedAt)) return undefined;
-    const headers = entry.headers;
-    for (const name in headers) if (name !== 'last-modified') exchange.setHeader(name, headers[name]);
+    const modifiedAt = lastModified === undefined ? entry.storedAt : Date.parse(lastModified);
+    if (this.notModified(exchange, etag, Number.isNaN(modifiedAt) ? entry.storedAt : modifiedAt)) return undefined;
+    for (const name in headers) {
+      if (name !== 'last-modified' && name !== 'cache-control' && name !== 'vary') exchange.setHeader(name, headers[name]);
+    }
     exchange.setStatus(entry.status);
     if (gzip === undefined) return entry.body;
     exchange.setHeader('Content-Encoding', 'gzip');
     return exchange.bytes(gzip);
   }
 
-  /** A response that is not stored still gets its validators and the 304 rules when it is a 200. */
+  /**
+   * A response that is not stored keeps what the handler said; it gets the cache's defaults where
+   * the handler set none, and validators and the 304 rules when it is a 200.
+   */
   uncached(exchange: HttpExchange, plan: RepresentationPlan, value: unknown): unknown {
+    this.defaults(exchange, plan, exchange.getHeader('cache-control'), exchange.getHeader('vary'));
     if (exchange.status() !== 200) return value;
     const serialized = serialize(exchange, value);
     if (serialized === undefined) return value;
     const etag = exchange.getHeader('etag') ?? weakEtag(serialized.body);
     const now = this.options.clock.now();
-    this.validators(exchange, plan, etag, httpDate(now));
-    if (this.notModified(exchange, etag, now)) return undefined;
+    const lastModified = exchange.getHeader('last-modified') ?? httpDate(now);
+    exchange.setHeader('ETag', etag);
+    exchange.setHeader('Last-Modified', lastModified);
+    const modifiedAt = Date.parse(lastModified);
+    if (this.notModified(exchange, etag, Number.isNaN(modifiedAt) ? now : modifiedAt)) return undefined;
     if (exchange.getHeader('content-type') === undefined) exchange.setHeader('Content-Type', serialized.contentType);
     return serialized.body;
   }
 
-  private validators(exchange: HttpExchange, plan: RepresentationPlan, etag: string, lastModified: string): void {
-    exchange.setHeader('ETag', etag);
-    exchange.setHeader('Last-Modified', lastModified);
-    if (plan.cacheControl !== undefined) exchange.setHeader('Cache-Control', plan.cacheControl);
-    if (plan.vary !== undefined) exchange.setHeader('Vary', plan.vary);
+  /**
+   * The route's `Cache-Control` only where the handler set none (on per-user routes `private` is
+   * added to the handler's, never removed); its `Vary` names added to the handler's.
+   */
+  private defaults(exchange: HttpExchange, plan: RepresentationPlan, cacheControl: string | undefined, vary: string | undefined): void {
+    if (cacheControl === undefined) {
+      if (plan.cacheControl !== undefined) exchange.setHeader('Cache-Control', plan.cacheControl);
+    } else {
+      const strengthened =
+        plan.scope !== 'public' && !/(^|[\s,])private([\s,=]|$)/i.test(cacheControl) ? `private, ${cacheControl}` : cacheControl;
+      exchange.setHeader('Cache-Control', strengthened);
+    }
+    const merged = mergeVary(vary, plan.vary);
+    if (merged !== undefined) exchange.setHeader('Vary', merged);
   }
 
   private notModified(exchange: HttpExchange, etag: string, lastModified: number): boolean {
@@ -88,28 +126,40 @@ export class Representation {
     return true;
   }
 
-  async draft(exchange: HttpExchange, value: unknown, plan: RepresentationPlan): Promise<DraftEntry | undefined> {
+  /** The names of the response's `Vary` that select among entries of one key (beyond the route's `varyBy`). */
+  variantNames(vary: string | undefined, plan: RepresentationPlan): string[] {
+    return varyNames(vary).filter((name) => name !== '*' && !plan.varyBy.includes(name));
+  }
+
+  /**
+   * The entry a produced response is stored as: its body serialized once, all its end-to-end
+   * headers, its validators. A background refresh runs after the stale answer was sent, so the
+   * response's headers are the cache's own by then: it passes the stale entry's, and its
+   * validators are made anew.
+   */
+  async draft(exchange: HttpExchange, value: unknown, plan: RepresentationPlan, refreshing?: CacheEntry): Promise<DraftEntry | undefined> {
     const serialized = serialize(exchange, value);
     if (serialized === undefined) return undefined;
     const threshold = this.options.compressAboveBytes;
     // Compressed once, off the event loop, so that hits can send these bytes as they are.
     const gzip = threshold !== undefined && Buffer.byteLength(serialized.body) > threshold ? await gzipAsync(serialized.body) : undefined;
     const now = this.options.clock.now();
-    // Last-Modified is formatted once, here, rather than on every hit.
-    const headers: Record<string, string> = { 'content-type': serialized.contentType, 'last-modified': httpDate(now) };
-    for (const name of this.options.storedHeaders) {
-      if (name === 'content-type' || name === 'last-modified') continue;
-      const header = exchange.getHeader(name);
-      if (header !== undefined) headers[name] = header;
-    }
+    const etag = refreshing === undefined ? (exchange.getHeader('etag') ?? weakEtag(serialized.body)) : weakEtag(serialized.body);
+    const headers = refreshing === undefined ? storableHeaders(exchange, this.excluded) : { ...refreshing.headers };
+    if (refreshing !== undefined && refreshing.etag !== etag) delete headers['last-modified'];
+    headers['content-type'] ??= serialized.contentType;
+    // The handler's validators are the validators; the cache makes its own only where it set none.
+    headers['last-modified'] ??= httpDate(now);
+    const names = this.variantNames(headers.vary, plan);
     return {
       status: exchange.status(),
       headers,
       body: serialized.body,
       ...(gzip === undefined ? {} : { gzip }),
-      etag: weakEtag(serialized.body),
+      etag,
       storedAt: now,
       expiresAt: now + plan.ttlMs,
+      ...(names.length === 0 ? {} : { variant: variantOf(exchange.headers, names) }),
     };
   }
 }

@@ -11,7 +11,7 @@ import { buildCacheKey, uriTag } from '../key/cache-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import type { RequestResult } from '../observability/metrics-sink';
-import { requestRefusal, responseRefusal } from '../policy/cache-policy';
+import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResponseCacheError } from '../response-cache.errors';
 import type { ResolvedCacheOptions } from '../response-cache.options';
@@ -19,7 +19,8 @@ import type { CacheEntry } from '../store/cache-store';
 import { CachePlan, RoutePlans } from './route-plan';
 import { Identity, WriteInvalidation, requestContext, targetOf } from './write-invalidation';
 
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** RFC 9110 §9.2.1: every other method (POST, PUT, PATCH, DELETE, PURGE, …) may change the resource. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 /** Marks a request this cache already handles, when the interceptor is bound more than once. */
 const HANDLED = Symbol('response-cache:handled');
 
@@ -97,15 +98,16 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const plan = this.services.plans.of(context.getHandler(), context.getClass());
-    if (plan === null) return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest<Record<symbol, unknown>>();
+    const request = http.getRequest<{ method: string } & Record<symbol, unknown>>();
+    // An undecorated route reaches here only where the interceptor is bound globally or per
+    // controller: its writes still invalidate their URI (RFC 9111 §4.4).
+    if (plan === null && SAFE_METHODS.has(request.method)) return next.handle();
     if (request[HANDLED] === true) return next.handle();
     request[HANDLED] = true;
     const exchange = httpExchange(request, http.getResponse());
-    const method = exchange.method;
-    if (UNSAFE_METHODS.has(method)) return this.writes.after(context, next, exchange, plan.invalidate ?? []);
-    if (plan.cache !== undefined) {
+    if (!SAFE_METHODS.has(exchange.method)) return this.writes.after(context, next, exchange, plan?.invalidate ?? []);
+    if (plan?.cache !== undefined) {
       const cachePlan = plan.cache;
       return defer(() => from(this.serve(context, next, exchange, cachePlan)));
     }
@@ -173,8 +175,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
     // A warming request (it knows the per-process secret) refreshes the entry: no lookup.
     const refresh = exchange.headers[REFRESH_HEADER] === this.options.refreshToken;
-    const found = refresh ? undefined : await this.cache.lookup(key, tags);
+    let found = refresh ? undefined : await this.cache.lookup(key, tags);
     if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
+    // Another variant of the URL (its response varies on a request header this request differs in).
+    if (found !== undefined && !this.representation.matchesVariant(exchange, found, plan)) found = undefined;
     const now = this.options.clock.now();
     let fallback: CacheEntry | undefined; // a stale entry to serve if the handler fails
     if (found !== undefined) {
@@ -188,10 +192,12 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       if (staleFor < plan.staleWhileRevalidateMs) {
         // RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile.
         const body = this.representation.represent(exchange, plan, found, 'STALE', this.status.hit(ttl), now);
+        const stale = found;
         this.cache.refreshInBackground(key, tags, plan.retentionMs, async () => {
+          // The stale answer has been sent: the response's status and headers are the cache's own
+          // now, so the refresh keeps the stale entry's and checks only that the value is storable.
           const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-          const refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
-          return { value, entry: refused === undefined ? await this.representation.draft(exchange, value, plan) : undefined };
+          return { value, entry: isSerializable(value) ? await this.representation.draft(exchange, value, plan, stale) : undefined };
         });
         this.report('stale', exchange, key, started, 'stale-while-revalidate');
         return body;
@@ -218,7 +224,9 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         return { value: undefined };
       }
       refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
-      return { value, entry: refused === undefined ? await this.representation.draft(exchange, value, plan) : undefined };
+      const entry = refused === undefined ? await this.representation.draft(exchange, value, plan) : undefined;
+      if (entry?.variant !== undefined) this.learnVary(plan, entry.headers.vary);
+      return { value, entry };
     });
     if (failedWith !== undefined && fallback !== undefined) {
       // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
@@ -226,6 +234,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       const body = this.representation.represent(exchange, plan, fallback, 'STALE', this.status.staleOnError(failedWith, ttl), now);
       this.report('stale', exchange, key, started, 'stale-if-error');
       return body;
+    }
+    if (result.collapsed && !this.representation.matchesVariant(exchange, result.entry, plan)) {
+      // The leader's response varies on a header this request differs in: run the handler for it.
+      return this.representation.uncached(exchange, plan, await lastValueFrom(next.handle(), { defaultValue: undefined }));
     }
     if (result.collapsed) {
       const body = this.representation.represent(exchange, plan, result.entry, 'MISS', this.status.collapsed);
@@ -266,7 +278,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     target: string,
   ): string | undefined {
     const headers = exchange.headers;
-    const vary = plan.varyBy.length === 0 ? undefined : plan.varyBy.map((name) => [name, headerString(headers[name])] as const);
+    const names = plan.learnedVary.size === 0 ? plan.varyBy : [...plan.varyBy, ...plan.learnedVary];
+    const vary = names.length === 0 ? undefined : names.map((name) => [name, headerString(headers[name])] as const);
     return buildCacheKey(
       {
         method: exchange.method,
@@ -281,6 +294,13 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       },
       this.options.maxKeyLength,
     );
+  }
+
+  /** Keys of this route hold the request headers its responses vary on, from now on. */
+  private learnVary(plan: CachePlan, vary: string | undefined): void {
+    for (const name of this.representation.variantNames(vary, plan)) {
+      if (plan.learnedVary.size < 8) plan.learnedVary.add(name);
+    }
   }
 
   private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {

@@ -20,6 +20,11 @@ export interface CachePlan {
   vary: string | undefined;
   key: CacheableOptions['key'];
   statuses: ReadonlySet<number>;
+  /**
+   * Request headers that this route's responses named in `Vary`, learned from its fills (at most
+   * 8): keys hold their values, so the variants of one URL are stored side by side.
+   */
+  learnedVary: Set<string>;
 }
 
 export interface RoutePlan {
@@ -90,6 +95,7 @@ export class RoutePlans {
       vary: vary.length === 0 ? undefined : vary.join(', '),
       key: options.key,
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
+      learnedVary: new Set(),
     };
   }
 }

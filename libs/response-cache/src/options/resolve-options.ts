@@ -21,8 +21,6 @@ import {
   warmHosts,
 } from './option-checks';
 
-export const DEFAULT_STORED_HEADERS: readonly string[] = ['content-type', 'content-language', 'content-location', 'link', 'x-total-count'];
-
 interface RequestWithIdentity {
   user?: { id?: unknown; sub?: unknown; username?: unknown; tenantId?: unknown };
   tenantId?: unknown;
@@ -116,7 +114,7 @@ const MODULE_OPTION_KEYS: readonly (keyof ResponseCacheModuleOptions)[] = [
   'userIdentity',
   'tenantIdentity',
   'identitySecret',
-  'storedHeaders',
+  'excludedHeaders',
   'logOperations',
   'clock',
   'enabled',
@@ -213,9 +211,9 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
       'Use a random string shared by the instances of the app, e.g. from openssl rand -base64 32.',
     );
   }
-  const storedHeaders = options.storedHeaders ?? DEFAULT_STORED_HEADERS;
-  if (!Array.isArray(storedHeaders) || storedHeaders.some((h) => typeof h !== 'string')) {
-    throw new ResponseCacheConfigError('storedHeaders', 'expected an array of header names', 'Use e.g. ["content-type"].');
+  const excludedHeaders = options.excludedHeaders ?? [];
+  if (!Array.isArray(excludedHeaders) || excludedHeaders.some((h) => typeof h !== 'string')) {
+    throw new ResponseCacheConfigError('excludedHeaders', 'expected an array of header names', 'Use e.g. ["x-request-id"].');
   }
   return {
     store,
@@ -232,7 +230,7 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     tenantIdentity: options.tenantIdentity ?? defaultTenantIdentity,
     identitySecret: identitySecret ?? randomBytes(32).toString('base64url'),
     identitySecretGenerated: identitySecret === undefined,
-    storedHeaders: storedHeaders.map((h) => h.toLowerCase()),
+    excludedHeaders: excludedHeaders.map((h) => h.toLowerCase()),
     logOperations: options.logOperations ?? false,
     clock,
     enabled: options.enabled ?? true,

@@ -42,7 +42,10 @@ export function responseRefusal(
   if (exchange.getHeader('set-cookie') !== undefined) return 'set-cookie';
   const vary = exchange.getHeader('vary');
   if (vary !== undefined && vary.split(',').some((v) => v.trim() === '*')) return 'vary-star';
-  if (scope === 'public' && forbidsSharedStorage(exchange.getHeader('cache-control'))) return 'response-cache-control';
+  const cacheControl = exchange.getHeader('cache-control');
+  if (scope === 'public' && forbidsSharedStorage(cacheControl)) return 'response-cache-control';
+  // no-store anywhere; no-cache: a stored copy may never be reused without the handler running again.
+  if (cacheControl !== undefined && /(^|[\s,])(no-store|no-cache)([\s,]|$)/i.test(cacheControl)) return 'response-cache-control';
   if (!isSerializable(value)) return 'unsupported-body';
   return undefined;
 }

@@ -28,6 +28,8 @@ interface Meta {
   x: number;
   ft: string[];
   fv: number[];
+  /** The entry's variant, when its response varies on request headers. */
+  v?: string;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function encodeEntry(entry: CacheEntry, retainUntil: number, option
     x: entry.expiresAt,
     ft: [...entry.fence.tags],
     fv: [...entry.fence.versions],
+    ...(entry.variant === undefined ? {} : { v: entry.variant }),
   };
   const metaBytes = Buffer.from(JSON.stringify(meta));
   let body: Buffer = Buffer.from(entry.body, 'utf8');
@@ -84,7 +87,8 @@ function isMeta(value: unknown): value is Meta {
     typeof m.x === 'number' &&
     Array.isArray(m.ft) &&
     Array.isArray(m.fv) &&
-    m.ft.length === m.fv.length
+    m.ft.length === m.fv.length &&
+    (m.v === undefined || typeof m.v === 'string')
   );
 }
 
@@ -121,6 +125,7 @@ export async function decodeEntry(raw: Buffer): Promise<DecodedEntry | undefined
       storedAt: meta.t,
       expiresAt: meta.x,
       fence: { tags: meta.ft, versions: meta.fv },
+      ...(meta.v === undefined ? {} : { variant: meta.v }),
     };
     return { entry, retainUntil: meta.r };
   } catch {

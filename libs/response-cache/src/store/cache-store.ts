@@ -7,8 +7,13 @@ import { Inject } from '@nestjs/common';
 export interface CacheEntry {
   /** HTTP status of the stored response. */
   status: number;
-  /** Allow-listed response headers (lower-case names), with `last-modified` formatted once. */
+  /** The response's end-to-end headers (lower-case names), with `last-modified` formatted once. */
   headers: Record<string, string>;
+  /**
+   * The request's values of the headers that the response's `Vary` names (beyond those the key
+   * holds), as `name=value` lines: a read by a request with other values is a miss.
+   */
+  variant?: string;
   /** The serialized body, exactly as sent to clients. */
   body: string;
   /** The body gzip-compressed, kept when compression is on and the body is over the threshold. */
