@@ -35,6 +35,7 @@ export type {
   CacheScope,
   CacheableOptions,
   EventStreamOptions,
+  FreshnessMode,
   IdentityResolver,
   InvalidationContext,
   ResponseCacheModuleExtras,

@@ -94,7 +94,18 @@ export interface CacheableOptions {
   staleIfError?: number;
   /** Never serve this route stale, whatever the windows say. Default: the module's (false). */
   mustRevalidate?: boolean;
+  /**
+   * Where freshness comes from. `'ttl'`: the route's `ttl` (the cache's own policy). `'response'`:
+   * the route is an RFC 9111 shared cache in front of its handler: freshness from the response's
+   * `s-maxage`, `max-age` or `Expires`, less its `Age`; without those, stored only when this
+   * decorator gives a `ttl` (the heuristic); stale windows from the response's directives; the cache
+   * writes no `Cache-Control` of its own. Default: the module's `freshness` (`'ttl'`).
+   */
+  freshness?: FreshnessMode;
 }
+
+/** Where a route's freshness comes from: its `ttl`, or the response (RFC 9111). */
+export type FreshnessMode = 'ttl' | 'response';
 
 /** Resolves the verified identity of the caller for `scope: 'user'` / `'tenant'`. */
 export type IdentityResolver = (context: ExecutionContext) => string | undefined | null;
@@ -114,6 +125,8 @@ export interface ResponseCacheModuleOptions {
   staleIfError?: number;
   /** Never serve stale entries (overrides every window). Default false. */
   mustRevalidate?: boolean;
+  /** Default `freshness` of routes: `'ttl'` or `'response'` (see `@Cacheable`). Default `'ttl'`. */
+  freshness?: FreshnessMode;
   /**
    * Bound on any single operation of a remote store, in ms (past it, the request goes on without
    * the cache). Default 100, at most 250.
@@ -227,6 +240,7 @@ export interface ResolvedCacheOptions {
   staleWhileRevalidateMs: number;
   staleIfErrorMs: number;
   mustRevalidate: boolean;
+  freshness: FreshnessMode;
   cacheableStatuses: ReadonlySet<number>;
   cacheStatusName: string;
   bypassQueryParam: string | false;

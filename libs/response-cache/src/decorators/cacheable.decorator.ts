@@ -9,6 +9,7 @@ import {
   seconds,
   validateStatuses,
   warnIfMilliseconds,
+  freshnessMode,
 } from '../options/option-checks';
 import type { CacheableOptions } from '../response-cache.options';
 
@@ -37,6 +38,7 @@ const CACHEABLE_KEYS: readonly (keyof CacheableOptions)[] = [
   'staleWhileRevalidate',
   'staleIfError',
   'mustRevalidate',
+  'freshness',
 ];
 
 function validate(options: CacheableOptions): void {
@@ -88,6 +90,7 @@ function validate(options: CacheableOptions): void {
     }
   }
   if (options.statuses !== undefined) validateStatuses('@Cacheable statuses', options.statuses);
+  if (options.freshness !== undefined) freshnessMode('@Cacheable freshness', options.freshness);
   if (options.key !== undefined && typeof options.key !== 'function') {
     throw new ResponseCacheConfigError('@Cacheable key', 'expected a function', 'Pass (ctx) => string.');
   }

@@ -16,6 +16,8 @@ export type DraftEntry = Omit<CacheEntry, 'fence'>;
 export interface Produced<T> {
   value: T;
   entry?: DraftEntry;
+  /** How long the store keeps this entry, in ms, when it differs from the fill's (freshness from the response). */
+  retainMs?: number;
 }
 
 export type FillResult<T> = { collapsed: false; value: T; entry?: CacheEntry } | { collapsed: true; entry: CacheEntry };
@@ -315,7 +317,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     const fence = await this.snapshot(key, tags);
     const produced = await produce();
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
-    const written = entry === undefined ? undefined : this.track(this.write(key, entry, ttlMs));
+    const written = entry === undefined ? undefined : this.track(this.write(key, entry, produced.retainMs ?? ttlMs));
     return { result: { collapsed: false, value: produced.value, entry }, written };
   }
 

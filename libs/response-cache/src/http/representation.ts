@@ -2,7 +2,8 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { DraftEntry } from '../engine/response-cache.service';
 import { isSerializable } from '../policy/cache-policy';
-import type { CacheScope, ResolvedCacheOptions } from '../response-cache.options';
+import type { CacheScope, FreshnessMode, ResolvedCacheOptions } from '../response-cache.options';
+import { responseFreshness } from './freshness';
 import type { CacheEntry } from '../store/cache-store';
 import { isNotModified } from './conditional-request';
 import { weakEtag } from './etag';
@@ -12,6 +13,9 @@ import { mergeVary, storableHeaders, variantOf, varyNames } from './stored-heade
 /** What the representation needs of a route's plan. */
 export interface RepresentationPlan {
   ttlMs: number;
+  freshness: FreshnessMode;
+  heuristicMs: number | undefined;
+  mustRevalidate: boolean;
   scope: CacheScope;
   /** The route's default `Cache-Control` (for handlers that set none). */
   cacheControl: string | undefined;
@@ -19,6 +23,12 @@ export interface RepresentationPlan {
   vary: string | undefined;
   /** Lower-case request headers the route's key holds (`varyBy`). */
   varyBy: readonly string[];
+}
+
+/** An entry to store, and how long to keep it when its freshness came from the response. */
+export interface Drafted {
+  entry: DraftEntry;
+  retainMs?: number;
 }
 
 const X_CACHE = 'X-Cache';
@@ -137,7 +147,7 @@ export class Representation {
    * response's headers are the cache's own by then: it passes the stale entry's, and its
    * validators are made anew.
    */
-  async draft(exchange: HttpExchange, value: unknown, plan: RepresentationPlan, refreshing?: CacheEntry): Promise<DraftEntry | undefined> {
+  async draft(exchange: HttpExchange, value: unknown, plan: RepresentationPlan, refreshing?: CacheEntry): Promise<Drafted | undefined> {
     const serialized = serialize(exchange, value);
     if (serialized === undefined) return undefined;
     const threshold = this.options.compressAboveBytes;
@@ -151,16 +161,31 @@ export class Representation {
     // The handler's validators are the validators; the cache makes its own only where it set none.
     headers['last-modified'] ??= httpDate(now);
     const names = this.variantNames(headers.vary, plan);
-    return {
-      status: exchange.status(),
+    const status = refreshing?.status ?? exchange.status();
+    let storedAt = now;
+    let expiresAt = now + plan.ttlMs;
+    let retainMs: number | undefined;
+    if (plan.freshness === 'response') {
+      // RFC 9111 §4.2: the response says how long it is fresh; its age counts from its birth.
+      const header = refreshing === undefined ? (name: string) => exchange.getHeader(name) : (name: string) => headers[name];
+      const fresh = responseFreshness(header, status, now, plan.heuristicMs);
+      if (fresh === undefined) return undefined;
+      storedAt = now - fresh.ageMs;
+      expiresAt = storedAt + fresh.lifetimeMs;
+      retainMs = expiresAt - now + (plan.mustRevalidate ? 0 : Math.max(fresh.staleWhileRevalidateMs, fresh.staleIfErrorMs));
+      if (retainMs <= 0) return undefined; // stale on arrival, and no window to serve it in
+    }
+    const entry: DraftEntry = {
+      status,
       headers,
       body: serialized.body,
       ...(gzip === undefined ? {} : { gzip }),
       etag,
-      storedAt: now,
-      expiresAt: now + plan.ttlMs,
+      storedAt,
+      expiresAt,
       ...(names.length === 0 ? {} : { variant: variantOf(exchange.headers, names) }),
     };
+    return { entry, retainMs };
   }
 }
 

@@ -16,7 +16,7 @@ import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResponseCacheError } from '../response-cache.errors';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import type { CacheEntry } from '../store/cache-store';
-import { CachePlan, RoutePlans } from './route-plan';
+import { CachePlan, RoutePlans, learnVary, staleWindows, storableStatuses } from './route-plan';
 import { Identity, WriteInvalidation, requestContext, targetOf } from './write-invalidation';
 
 /** RFC 9110 §9.2.1: every other method (POST, PUT, PATCH, DELETE, PURGE, …) may change the resource. */
@@ -189,7 +189,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         return body;
       }
       const staleFor = now - found.expiresAt;
-      if (staleFor < plan.staleWhileRevalidateMs) {
+      const windows = staleWindows(plan, found);
+      if (staleFor < windows.staleWhileRevalidateMs) {
         // RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile.
         const body = this.representation.represent(exchange, plan, found, 'STALE', this.status.hit(ttl), now);
         const stale = found;
@@ -197,12 +198,12 @@ export class ResponseCacheInterceptor implements NestInterceptor {
           // The stale answer has been sent: the response's status and headers are the cache's own
           // now, so the refresh keeps the stale entry's and checks only that the value is storable.
           const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-          return { value, entry: isSerializable(value) ? await this.representation.draft(exchange, value, plan, stale) : undefined };
+          return { value, ...(isSerializable(value) ? await this.representation.draft(exchange, value, plan, stale) : undefined) };
         });
         this.report('stale', exchange, key, started, 'stale-while-revalidate');
         return body;
       }
-      if (staleFor < plan.staleIfErrorMs) fallback = found;
+      if (staleFor < windows.staleIfErrorMs) fallback = found;
     }
 
     // Set before the handler runs, so that an error response says what happened too.
@@ -223,10 +224,10 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         failedWith = exchange.status();
         return { value: undefined };
       }
-      refused = responseRefusal(exchange, plan.scope, plan.statuses, value);
-      const entry = refused === undefined ? await this.representation.draft(exchange, value, plan) : undefined;
-      if (entry?.variant !== undefined) this.learnVary(plan, entry.headers.vary);
-      return { value, entry };
+      refused = responseRefusal(exchange, plan.scope, storableStatuses(exchange, plan, this.options.clock.now()), value);
+      const drafted = refused === undefined ? await this.representation.draft(exchange, value, plan) : undefined;
+      if (drafted?.entry.variant !== undefined) learnVary(plan, this.representation.variantNames(drafted.entry.headers.vary, plan));
+      return { value, ...drafted };
     });
     if (failedWith !== undefined && fallback !== undefined) {
       // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
@@ -294,13 +295,6 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       },
       this.options.maxKeyLength,
     );
-  }
-
-  /** Keys of this route hold the request headers its responses vary on, from now on. */
-  private learnVary(plan: CachePlan, vary: string | undefined): void {
-    for (const name of this.representation.variantNames(vary, plan)) {
-      if (plan.learnedVary.size < 8) plan.learnedVary.add(name);
-    }
   }
 
   private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {

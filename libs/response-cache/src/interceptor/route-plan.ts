@@ -1,8 +1,18 @@
 import type { Reflector } from '@nestjs/core';
 import { renderCacheControl } from '../http/cache-control';
+import { responseFreshness, staleWindowsOf } from '../http/freshness';
+import type { HttpExchange } from '../http/http-exchange';
+import type { CacheEntry } from '../store/cache-store';
 import { seconds, validateStatuses } from '../options/option-checks';
 import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA } from '../response-cache.constants';
-import type { CacheScope, CacheableOptions, InvalidationContext, ResolvedCacheOptions, TagSpec } from '../response-cache.options';
+import type {
+  CacheScope,
+  CacheableOptions,
+  FreshnessMode,
+  InvalidationContext,
+  ResolvedCacheOptions,
+  TagSpec,
+} from '../response-cache.options';
 
 /** Everything about a route that does not depend on the request, computed once per handler. */
 export interface CachePlan {
@@ -20,6 +30,11 @@ export interface CachePlan {
   vary: string | undefined;
   key: CacheableOptions['key'];
   statuses: ReadonlySet<number>;
+  /** Where freshness comes from: the route's ttl, or the response (RFC 9111). */
+  freshness: FreshnessMode;
+  /** In 'response' mode, the lifetime of a response without explicit freshness (the decorator's ttl), if any. */
+  heuristicMs: number | undefined;
+  mustRevalidate: boolean;
   /**
    * Request headers that this route's responses named in `Vary`, learned from its fills (at most
    * 8): keys hold their values, so the variants of one URL are stored side by side.
@@ -83,7 +98,12 @@ export class RoutePlans {
       mustRevalidate ? 0 : value === undefined ? fallbackMs : seconds('stale window', value);
     const staleWhileRevalidateMs = window(options.staleWhileRevalidate, this.options.staleWhileRevalidateMs);
     const staleIfErrorMs = window(options.staleIfError, this.options.staleIfErrorMs);
+    const freshness = options.freshness ?? this.options.freshness;
     return {
+      freshness,
+      // In 'response' mode only the decorator's own ttl is a heuristic; the module's default is not.
+      heuristicMs: freshness === 'response' && options.ttl !== undefined ? ttlMs : undefined,
+      mustRevalidate,
       ttlMs,
       staleWhileRevalidateMs,
       staleIfErrorMs,
@@ -91,11 +111,35 @@ export class RoutePlans {
       tags: options.tags ?? [],
       varyBy,
       scope,
-      cacheControl: renderCacheControl(options.cacheControl, scope),
+      // In 'response' mode the cache writes no Cache-Control of its own.
+      cacheControl: freshness === 'response' ? undefined : renderCacheControl(options.cacheControl, scope),
       vary: vary.length === 0 ? undefined : vary.join(', '),
       key: options.key,
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
       learnedVary: new Set(),
     };
   }
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/**
+ * Statuses that may be stored: the route's list; in 'response' mode, RFC 9110's heuristically
+ * cacheable ones (with the decorator's ttl) and any status with explicit freshness.
+ */
+export function storableStatuses(exchange: HttpExchange, plan: CachePlan, now: number): ReadonlySet<number> {
+  if (plan.freshness === 'ttl') return plan.statuses;
+  const status = exchange.status();
+  return responseFreshness((name) => exchange.getHeader(name), status, now, plan.heuristicMs) === undefined ? NONE : new Set([status]);
+}
+
+/** How long past its freshness an entry may still be served: the route's windows, or the response's own. */
+export function staleWindows(plan: CachePlan, entry: CacheEntry): { staleWhileRevalidateMs: number; staleIfErrorMs: number } {
+  if (plan.freshness === 'ttl') return plan;
+  return plan.mustRevalidate ? { staleWhileRevalidateMs: 0, staleIfErrorMs: 0 } : staleWindowsOf(entry.headers['cache-control']);
+}
+
+/** Keys of this route hold the request headers its responses vary on (at most 8), from now on. */
+export function learnVary(plan: CachePlan, names: readonly string[]): void {
+  for (const name of names) if (plan.learnedVary.size < 8) plan.learnedVary.add(name);
 }

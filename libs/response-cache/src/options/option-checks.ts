@@ -80,6 +80,13 @@ export function warmHosts(option: string, value: unknown): readonly string[] {
   return hosts as string[];
 }
 
+export function freshnessMode(option: string, value: unknown): 'ttl' | 'response' {
+  if (value !== 'ttl' && value !== 'response') {
+    throw new ResponseCacheConfigError(option, `expected "ttl" or "response", got ${describeValue(value)}`, 'Leave it unset for "ttl".');
+  }
+  return value;
+}
+
 export function requireFunction(option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') {
     throw new ResponseCacheConfigError(option, `expected a function, got ${typeof value}`, 'Pass (context) => string | undefined.');

@@ -13,6 +13,7 @@ import { ResilientCacheStore } from '../store/resilient.store';
 import {
   MODULE_TTL_SUSPECT,
   describeValue,
+  freshnessMode,
   rejectUnknownKeys,
   requireFunction,
   seconds,
@@ -103,6 +104,7 @@ const MODULE_OPTION_KEYS: readonly (keyof ResponseCacheModuleOptions)[] = [
   'staleWhileRevalidate',
   'staleIfError',
   'mustRevalidate',
+  'freshness',
   'opTimeoutMs',
   'circuitBreaker',
   'maxMemoryBytes',
@@ -221,6 +223,7 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     staleWhileRevalidateMs: seconds('staleWhileRevalidate', options.staleWhileRevalidate ?? 0),
     staleIfErrorMs: seconds('staleIfError', options.staleIfError ?? 0),
     mustRevalidate: options.mustRevalidate ?? false,
+    freshness: freshnessMode('freshness', options.freshness ?? 'ttl'),
     cacheableStatuses: validateStatuses('cacheableStatuses', options.cacheableStatuses ?? [200]),
     cacheStatusName: name,
     bypassQueryParam: bypass,

@@ -1,0 +1,94 @@
+/**
+ * RFC 9111 freshness of a response, for routes in `freshness: 'response'` mode: the route is a
+ * shared cache in front of its handler, and the response itself says how long it stays fresh.
+ */
+
+/** RFC 9110 §15.1: statuses a cache may store with heuristic freshness (any other needs explicit freshness). */
+export const HEURISTICALLY_CACHEABLE = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+
+/** `Cache-Control` directives by lower-case name; a directive without a value maps to `true`. */
+export function cacheControlDirectives(value: string | undefined): Map<string, string | true> {
+  const directives = new Map<string, string | true>();
+  if (value === undefined) return directives;
+  for (const part of value.split(',')) {
+    const [rawName, ...rest] = part.split('=');
+    const name = rawName.trim().toLowerCase();
+    if (name === '' || directives.has(name)) continue;
+    directives.set(
+      name,
+      rest.length === 0
+        ? true
+        : rest
+            .join('=')
+            .trim()
+            .replace(/^"(.*)"$/, '$1'),
+    );
+  }
+  return directives;
+}
+
+/** RFC 9111 §1.2.2 delta-seconds: digits only; anything else is invalid (undefined). */
+function deltaSeconds(value: string | true | undefined): number | undefined {
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
+  return Math.min(Number(value), 2 ** 31);
+}
+
+export interface ResponseFreshness {
+  /** Freshness lifetime (s-maxage, max-age, Expires − Date, or the heuristic), in ms. */
+  lifetimeMs: number;
+  /** The response's age when it was received (`Age`, and the apparent age from `Date`), in ms. */
+  ageMs: number;
+  /** True when the lifetime came from the response, not the heuristic. */
+  explicit: boolean;
+  /** Stale windows from the response's own directives (zero where it forbids serving stale). */
+  staleWhileRevalidateMs: number;
+  staleIfErrorMs: number;
+}
+
+/**
+ * The freshness of a response with `headers` (lower-case names) and `status`, received at `nowMs`:
+ * undefined when it has no explicit freshness and may not use the heuristic (`heuristicMs`, the
+ * route's own `ttl`, for heuristically cacheable statuses only).
+ */
+export function responseFreshness(
+  headers: (name: string) => string | undefined,
+  status: number,
+  nowMs: number,
+  heuristicMs: number | undefined,
+): ResponseFreshness | undefined {
+  const cc = cacheControlDirectives(headers('cache-control'));
+  const date = Date.parse(headers('date') ?? '');
+  let lifetimeMs: number | undefined;
+  const sMaxAge = deltaSeconds(cc.get('s-maxage'));
+  const maxAge = deltaSeconds(cc.get('max-age'));
+  if (sMaxAge !== undefined) lifetimeMs = sMaxAge * 1000;
+  else if (maxAge !== undefined) lifetimeMs = maxAge * 1000;
+  else if (headers('expires') !== undefined) {
+    const expires = Date.parse(headers('expires') ?? '');
+    // An invalid Expires (a date in the past, "0") means already expired (RFC 9111 §5.3).
+    lifetimeMs = Number.isNaN(expires) ? 0 : Math.max(0, expires - (Number.isNaN(date) ? nowMs : date));
+  }
+  const explicit = lifetimeMs !== undefined;
+  if (lifetimeMs === undefined) {
+    if (heuristicMs === undefined || !HEURISTICALLY_CACHEABLE.has(status)) return undefined;
+    lifetimeMs = heuristicMs;
+  }
+  const ageValue = deltaSeconds(headers('age')?.trim()) ?? 0;
+  const apparentMs = Number.isNaN(date) ? 0 : Math.max(0, nowMs - date);
+  const ageMs = Math.max(apparentMs, ageValue * 1000);
+  return { lifetimeMs, ageMs, explicit, ...staleWindowsOf(cc) };
+}
+
+/**
+ * Stale windows from a response's own directives (RFC 5861), zero where RFC 9111 §4.2.4 forbids
+ * serving it stale (`must-revalidate`, `proxy-revalidate`, `no-cache`, `s-maxage`).
+ */
+export function staleWindowsOf(cacheControl: string | Map<string, string | true> | undefined): {
+  staleWhileRevalidateMs: number;
+  staleIfErrorMs: number;
+} {
+  const cc = cacheControl instanceof Map ? cacheControl : cacheControlDirectives(cacheControl);
+  const noStale = cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('no-cache') || cc.has('s-maxage');
+  const window = (name: string) => (noStale ? 0 : (deltaSeconds(cc.get(name)) ?? 0) * 1000);
+  return { staleWhileRevalidateMs: window('stale-while-revalidate'), staleIfErrorMs: window('stale-if-error') };
+}

@@ -1,0 +1,136 @@
+import { Controller, Get, HttpException, INestApplication, Module, Res } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Cacheable, ManualClock, ResponseCacheModule } from 'nestjs-response-cache';
+import { ADAPTERS } from './support/demo-app';
+
+const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+/** What the origin (the handler) answers next: headers, and a status to fail with. */
+let origin: { headers: Record<string, string>; failWith?: number } = { headers: {} };
+let runs = 0;
+
+function set(res: unknown, name: string, value: string): void {
+  const r = res as { setHeader?: (n: string, v: string) => void; header?: (n: string, v: string) => void };
+  if (typeof r.setHeader === 'function') r.setHeader(name, value);
+  else r.header?.(name, value);
+}
+
+function answer(res: unknown) {
+  if (origin.failWith !== undefined) throw new HttpException('origin down', origin.failWith);
+  for (const [name, value] of Object.entries(origin.headers)) set(res, name, value);
+  return { runs: ++runs };
+}
+
+@Controller('r')
+class OriginController {
+  @Get('explicit')
+  @Cacheable({ freshness: 'response' })
+  explicit(@Res({ passthrough: true }) res: unknown) {
+    return answer(res);
+  }
+
+  @Get('heuristic')
+  @Cacheable({ freshness: 'response', ttl: 30 })
+  heuristic(@Res({ passthrough: true }) res: unknown) {
+    return answer(res);
+  }
+}
+
+@Module({ imports: [ResponseCacheModule.forRoot({ clock, compression: { enabled: false } })], controllers: [OriginController] })
+class OriginModule {}
+
+describe.each(ADAPTERS)("freshness: 'response', an RFC 9111 shared cache in front of the handler (%s)", (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  let path = 0;
+  beforeAll(async () => {
+    const settings = { logger: false as const, abortOnError: false };
+    app =
+      adapter === 'fastify'
+        ? await NestFactory.create(OriginModule, new FastifyAdapter(), settings)
+        : await NestFactory.create(OriginModule, settings);
+    await app.listen(0, '127.0.0.1');
+    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** A fresh URL for each test (the query keys it), so tests do not share entries. */
+  const fresh = (route: string) => `/r/${route}?t=${++path}`;
+  const get = async (p: string) => {
+    const res = await fetch(`${url}${p}`);
+    const text = await res.text();
+    return {
+      status: res.status,
+      xCache: res.headers.get('x-cache'),
+      age: res.headers.get('age'),
+      cc: res.headers.get('cache-control'),
+      text,
+    };
+  };
+
+  it.each([
+    ['max-age', { 'cache-control': 'max-age=10' }, 10],
+    ['s-maxage over max-age', { 'cache-control': 's-maxage=5, max-age=100' }, 5],
+  ])('%s sets the lifetime', async (_, headers, seconds) => {
+    origin = { headers };
+    const p = fresh('explicit');
+    expect((await get(p)).xCache).toBe('MISS');
+    clock.advance((seconds - 1) * 1000);
+    expect((await get(p)).xCache).toBe('HIT');
+    clock.advance(2000);
+    expect((await get(p)).xCache).toBe('MISS');
+  });
+
+  it('Expires minus Date, and the library writes no Cache-Control of its own', async () => {
+    const now = clock.now();
+    origin = { headers: { date: new Date(now).toUTCString(), expires: new Date(now + 20_000).toUTCString() } };
+    const p = fresh('explicit');
+    const miss = await get(p);
+    expect(miss.cc).toBeNull();
+    clock.advance(19_000);
+    const hit = await get(p);
+    expect([hit.xCache, hit.cc]).toEqual(['HIT', null]);
+    clock.advance(2000);
+    expect((await get(p)).xCache).toBe('MISS');
+  });
+
+  it("the response's Age counts: toward expiry, and in the Age of hits", async () => {
+    origin = { headers: { 'cache-control': 'max-age=10', age: '8' } };
+    const p = fresh('explicit');
+    await get(p);
+    clock.advance(1000);
+    const hit = await get(p);
+    expect([hit.xCache, hit.age]).toEqual(['HIT', '9']);
+    clock.advance(2000);
+    expect((await get(p)).xCache).toBe('MISS');
+  });
+
+  it('without explicit freshness: stored only where the decorator gives a ttl (the heuristic)', async () => {
+    origin = { headers: {} };
+    const explicitRoute = fresh('explicit');
+    await get(explicitRoute);
+    expect((await get(explicitRoute)).xCache).toBe('BYPASS');
+    const heuristicRoute = fresh('heuristic');
+    await get(heuristicRoute);
+    expect((await get(heuristicRoute)).xCache).toBe('HIT');
+  });
+
+  it('stale-if-error comes from the response, and must-revalidate stops it', async () => {
+    origin = { headers: { 'cache-control': 'max-age=1, stale-if-error=60' } };
+    const p = fresh('explicit');
+    await get(p);
+    clock.advance(5000);
+    origin = { headers: {}, failWith: 503 };
+    const stale = await get(p);
+    expect([stale.status, stale.xCache]).toEqual([200, 'STALE']);
+
+    origin = { headers: { 'cache-control': 'max-age=1, stale-if-error=60, must-revalidate' } };
+    const q = fresh('explicit');
+    await get(q);
+    clock.advance(5000);
+    origin = { headers: {}, failWith: 503 };
+    expect((await get(q)).status).toBe(503);
+  });
+});
