@@ -6,6 +6,17 @@
 /** RFC 9110 §15.1: statuses a cache may store with heuristic freshness (any other needs explicit freshness). */
 export const HEURISTICALLY_CACHEABLE = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
 
+/** Statuses whose semantics this cache understands (RFC 9110 §15), for `must-understand` (RFC 9111 §5.2.2.3). */
+const UNDERSTOOD = new Set([
+  200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411,
+  412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502, 503, 504, 505,
+]);
+
+/** False when the response says `must-understand` and its status is not one this cache understands. */
+export function understood(cacheControl: string | undefined, status: number): boolean {
+  return UNDERSTOOD.has(status) || !cacheControlDirectives(cacheControl).has('must-understand');
+}
+
 /** `Cache-Control` directives by lower-case name; a directive without a value maps to `true`. */
 export function cacheControlDirectives(value: string | undefined): Map<string, string | true> {
   const directives = new Map<string, string | true>();
@@ -73,9 +84,11 @@ export function responseFreshness(
     if (heuristicMs === undefined || !HEURISTICALLY_CACHEABLE.has(status)) return undefined;
     lifetimeMs = heuristicMs;
   }
-  const ageValue = deltaSeconds(headers('age')?.trim()) ?? 0;
+  const ageHeader = headers('age');
+  const ageValue = ageHeader === undefined ? 0 : deltaSeconds(ageHeader.trim());
   const apparentMs = Number.isNaN(date) ? 0 : Math.max(0, nowMs - date);
-  const ageMs = Math.max(apparentMs, ageValue * 1000);
+  // An Age that is not one delta-seconds value (negative, fractional, a list, garbage) makes the response stale.
+  const ageMs = ageValue === undefined ? Math.max(lifetimeMs, apparentMs) : Math.max(apparentMs, ageValue * 1000);
   return { lifetimeMs, ageMs, explicit, ...staleWindowsOf(cc) };
 }
 

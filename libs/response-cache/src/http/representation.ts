@@ -71,7 +71,11 @@ export class Representation {
     hitAt?: number,
   ): unknown {
     // The gzip representation, to a client that accepts it; its ETag differs (RFC 9110 §8.8.3.3).
-    const gzip = entry.gzip !== undefined && acceptsGzip(exchange.headers['accept-encoding']) ? entry.gzip : undefined;
+    // (Never over a coding of the handler's own: its body is sent as it gave it.)
+    const gzip =
+      entry.gzip !== undefined && entry.headers['content-encoding'] === undefined && acceptsGzip(exchange.headers['accept-encoding'])
+        ? entry.gzip
+        : undefined;
     const etag = gzip === undefined ? entry.etag : gzipEtag(entry.etag);
     const headers = entry.headers;
     const lastModified = headers['last-modified'];
@@ -152,7 +156,9 @@ export class Representation {
     if (serialized === undefined) return undefined;
     const threshold = this.options.compressAboveBytes;
     // Compressed once, off the event loop, so that hits can send these bytes as they are.
-    const gzip = threshold !== undefined && Buffer.byteLength(serialized.body) > threshold ? await gzipAsync(serialized.body) : undefined;
+    const encoded = exchange.getHeader('content-encoding') !== undefined || refreshing?.headers['content-encoding'] !== undefined;
+    const gzip =
+      threshold !== undefined && !encoded && Buffer.byteLength(serialized.body) > threshold ? await gzipAsync(serialized.body) : undefined;
     const now = this.options.clock.now();
     const etag = refreshing === undefined ? (exchange.getHeader('etag') ?? weakEtag(serialized.body)) : weakEtag(serialized.body);
     const headers = refreshing === undefined ? storableHeaders(exchange, this.excluded) : { ...refreshing.headers };

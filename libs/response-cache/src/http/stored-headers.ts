@@ -18,7 +18,6 @@ const NEVER_STORED = new Set([
   'proxy-authenticate',
   'proxy-authorization',
   'content-length',
-  'content-encoding',
   'date',
   'age',
   'etag',

@@ -16,7 +16,7 @@ import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResponseCacheError } from '../response-cache.errors';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import type { CacheEntry } from '../store/cache-store';
-import { CachePlan, RoutePlans, learnVary, staleWindows, storableStatuses } from './route-plan';
+import { CachePlan, RoutePlans, keyedHeaders, learnVary, staleWindows, storableStatuses } from './route-plan';
 import { Identity, WriteInvalidation, requestContext, targetOf } from './write-invalidation';
 
 /** RFC 9110 §9.2.1: every other method (POST, PUT, PATCH, DELETE, PURGE, …) may change the resource. */
@@ -226,7 +226,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       }
       refused = responseRefusal(exchange, plan.scope, storableStatuses(exchange, plan, this.options.clock.now()), value);
       const drafted = refused === undefined ? await this.representation.draft(exchange, value, plan) : undefined;
-      if (drafted?.entry.variant !== undefined) learnVary(plan, this.representation.variantNames(drafted.entry.headers.vary, plan));
+      if (drafted?.entry.variant !== undefined) learnVary(plan, target, this.representation.variantNames(drafted.entry.headers.vary, plan));
       return { value, ...drafted };
     });
     if (failedWith !== undefined && fallback !== undefined) {
@@ -279,7 +279,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     target: string,
   ): string | undefined {
     const headers = exchange.headers;
-    const names = plan.learnedVary.size === 0 ? plan.varyBy : [...plan.varyBy, ...plan.learnedVary];
+    const names = keyedHeaders(plan, target);
     const vary = names.length === 0 ? undefined : names.map((name) => [name, headerString(headers[name])] as const);
     return buildCacheKey(
       {

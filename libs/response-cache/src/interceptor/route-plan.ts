@@ -1,6 +1,7 @@
 import type { Reflector } from '@nestjs/core';
+import { LRUCache } from 'lru-cache';
 import { renderCacheControl } from '../http/cache-control';
-import { responseFreshness, staleWindowsOf } from '../http/freshness';
+import { responseFreshness, staleWindowsOf, understood } from '../http/freshness';
 import type { HttpExchange } from '../http/http-exchange';
 import type { CacheEntry } from '../store/cache-store';
 import { seconds, validateStatuses } from '../options/option-checks';
@@ -36,10 +37,11 @@ export interface CachePlan {
   heuristicMs: number | undefined;
   mustRevalidate: boolean;
   /**
-   * Request headers that this route's responses named in `Vary`, learned from its fills (at most
-   * 8): keys hold their values, so the variants of one URL are stored side by side.
+   * Per request target (host, path, query), the request headers its responses named in `Vary`,
+   * learned from fills: keys hold their values, so the variants of one URL are stored side by side.
+   * Bounded (the most recently used 10,000 targets of the route); made at the first `Vary`.
    */
-  learnedVary: Set<string>;
+  learnedVary?: LRUCache<string, readonly string[]>;
 }
 
 export interface RoutePlan {
@@ -116,7 +118,6 @@ export class RoutePlans {
       vary: vary.length === 0 ? undefined : vary.join(', '),
       key: options.key,
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
-      learnedVary: new Set(),
     };
   }
 }
@@ -130,6 +131,7 @@ const NONE: ReadonlySet<number> = new Set();
 export function storableStatuses(exchange: HttpExchange, plan: CachePlan, now: number): ReadonlySet<number> {
   if (plan.freshness === 'ttl') return plan.statuses;
   const status = exchange.status();
+  if (!understood(exchange.getHeader('cache-control'), status)) return NONE;
   return responseFreshness((name) => exchange.getHeader(name), status, now, plan.heuristicMs) === undefined ? NONE : new Set([status]);
 }
 
@@ -139,7 +141,16 @@ export function staleWindows(plan: CachePlan, entry: CacheEntry): { staleWhileRe
   return plan.mustRevalidate ? { staleWhileRevalidateMs: 0, staleIfErrorMs: 0 } : staleWindowsOf(entry.headers['cache-control']);
 }
 
-/** Keys of this route hold the request headers its responses vary on (at most 8), from now on. */
-export function learnVary(plan: CachePlan, names: readonly string[]): void {
-  for (const name of names) if (plan.learnedVary.size < 8) plan.learnedVary.add(name);
+/** Keys of `target` hold the request headers its responses vary on (at most 8), from now on. */
+export function learnVary(plan: CachePlan, target: string, names: readonly string[]): void {
+  plan.learnedVary ??= new LRUCache({ max: 10_000 });
+  const known = plan.learnedVary.get(target) ?? [];
+  const added = names.filter((name) => !known.includes(name));
+  if (added.length > 0) plan.learnedVary.set(target, [...known, ...added].slice(0, 8));
+}
+
+/** The request headers that key `target` on this route: its `varyBy`, then those its responses vary on. */
+export function keyedHeaders(plan: CachePlan, target: string): readonly string[] {
+  const learned = plan.learnedVary?.get(target);
+  return learned === undefined ? plan.varyBy : [...plan.varyBy, ...learned];
 }
