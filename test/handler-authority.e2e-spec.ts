@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, INestApplication, Module, Put, Req, Res, Type } from '@nestjs/common';
+import { Controller, Delete, Get, HttpException, INestApplication, Module, Post, Put, Redirect, Req, Res, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import { Cacheable, ManualClock, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
 import { ADAPTERS, Adapter } from './support/demo-app';
 
 /** Sets a response header on Express (`setHeader`) or Fastify (`header`), as a handler would. */
@@ -12,6 +12,8 @@ function set(res: unknown, name: string, value: string): void {
 }
 
 let runs = 0;
+const clock = new ManualClock(Date.now());
+let failing = false;
 const LAST_MODIFIED = 'Wed, 21 Oct 2015 07:28:00 GMT';
 
 @Controller('h')
@@ -68,6 +70,22 @@ class HandlerController {
     return { lang: req.headers['accept-language'] ?? 'none', runs: ++runs };
   }
 
+  @Get('stale-ok')
+  @Cacheable({ ttl: 1, staleIfError: 60 })
+  staleOk(@Res({ passthrough: true }) res: unknown) {
+    if (failing) throw new HttpException('origin down', 503);
+    set(res, 'Cache-Control', 'max-age=1');
+    return { runs: ++runs };
+  }
+
+  @Get('must-revalidate')
+  @Cacheable({ ttl: 1, staleIfError: 60 })
+  mustRevalidate(@Res({ passthrough: true }) res: unknown) {
+    if (failing) throw new HttpException('origin down', 503);
+    set(res, 'Cache-Control', 'max-age=1, must-revalidate');
+    return { runs: ++runs };
+  }
+
   @Get('vary-star')
   @Cacheable()
   varyStar(@Res({ passthrough: true }) res: unknown) {
@@ -76,7 +94,7 @@ class HandlerController {
   }
 }
 
-@Module({ imports: [ResponseCacheModule.forRoot({ compression: { enabled: false } })], controllers: [HandlerController] })
+@Module({ imports: [ResponseCacheModule.forRoot({ clock, compression: { enabled: false } })], controllers: [HandlerController] })
 class HandlerModule {}
 
 @Controller('g')
@@ -97,6 +115,12 @@ class GlobalController {
   @Delete('item')
   remove() {
     return { version: ++this.version };
+  }
+
+  @Post('item')
+  @Redirect('/g/item', 303)
+  replace() {
+    this.version++;
   }
 }
 
@@ -186,6 +210,20 @@ describe.each(ADAPTERS)("the handler's HTTP is the authority (%s)", (adapter) =>
     expect(seen.map(([, xCache]) => xCache)).toEqual(['MISS', 'MISS', 'MISS', 'HIT', 'HIT', 'MISS', 'HIT']);
   });
 
+  it("the handler's must-revalidate stops stale-if-error from serving stale (RFC 9111 §4.2.4)", async () => {
+    failing = false;
+    await get('/h/stale-ok');
+    await get('/h/must-revalidate');
+    clock.advance(5000);
+    failing = true;
+    try {
+      expect((await get('/h/stale-ok')).xCache).toBe('STALE');
+      expect((await get('/h/must-revalidate')).status).toBe(503);
+    } finally {
+      failing = false;
+    }
+  });
+
   it('Vary: * is never stored and is sent as it is', async () => {
     const first = await get('/h/vary-star');
     const second = await get('/h/vary-star');
@@ -210,10 +248,14 @@ describe.each(ADAPTERS)('with the interceptor bound globally, undecorated writes
     return res.headers.get('x-cache');
   };
 
-  it.each(['PUT', 'DELETE'])('%s', async (method) => {
+  it.each([
+    ['PUT', 200],
+    ['DELETE', 200],
+    ['POST', 303],
+  ])('%s (%d)', async (method, status) => {
     await xCache();
     expect(await xCache()).toBe('HIT');
-    expect((await fetch(`${url}/g/item`, { method })).status).toBe(200);
+    expect((await fetch(`${url}/g/item`, { method, redirect: 'manual' })).status).toBe(status);
     expect(await xCache()).toBe('MISS');
   });
 });

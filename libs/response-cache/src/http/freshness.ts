@@ -17,6 +17,12 @@ export function understood(cacheControl: string | undefined, status: number): bo
   return UNDERSTOOD.has(status) || !cacheControlDirectives(cacheControl).has('must-understand');
 }
 
+/** RFC 9111 §4.2.4: a response that says so is never served stale, in either freshness mode. */
+export function forbidsStale(cacheControl: string | Map<string, string | true>): boolean {
+  const cc = typeof cacheControl === 'string' ? cacheControlDirectives(cacheControl) : cacheControl;
+  return cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('no-cache') || cc.has('s-maxage');
+}
+
 /** `Cache-Control` directives by lower-case name; a directive without a value maps to `true`. */
 export function cacheControlDirectives(value: string | undefined): Map<string, string | true> {
   const directives = new Map<string, string | true>();
@@ -101,7 +107,7 @@ export function staleWindowsOf(cacheControl: string | Map<string, string | true>
   staleIfErrorMs: number;
 } {
   const cc = cacheControl instanceof Map ? cacheControl : cacheControlDirectives(cacheControl);
-  const noStale = cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('no-cache') || cc.has('s-maxage');
+  const noStale = forbidsStale(cc);
   const window = (name: string) => (noStale ? 0 : (deltaSeconds(cc.get(name)) ?? 0) * 1000);
   return { staleWhileRevalidateMs: window('stale-while-revalidate'), staleIfErrorMs: window('stale-if-error') };
 }

@@ -1,7 +1,7 @@
 import type { Reflector } from '@nestjs/core';
 import { LRUCache } from 'lru-cache';
 import { renderCacheControl } from '../http/cache-control';
-import { responseFreshness, staleWindowsOf, understood } from '../http/freshness';
+import { forbidsStale, responseFreshness, staleWindowsOf, understood } from '../http/freshness';
 import type { HttpExchange } from '../http/http-exchange';
 import type { CacheEntry } from '../store/cache-store';
 import { seconds, validateStatuses } from '../options/option-checks';
@@ -137,9 +137,12 @@ export function storableStatuses(exchange: HttpExchange, plan: CachePlan, now: n
 
 /** How long past its freshness an entry may still be served: the route's windows, or the response's own. */
 export function staleWindows(plan: CachePlan, entry: CacheEntry): { staleWhileRevalidateMs: number; staleIfErrorMs: number } {
-  if (plan.freshness === 'ttl') return plan;
-  return plan.mustRevalidate ? { staleWhileRevalidateMs: 0, staleIfErrorMs: 0 } : staleWindowsOf(entry.headers['cache-control']);
+  const cacheControl = entry.headers['cache-control'];
+  if (plan.mustRevalidate || (cacheControl !== undefined && forbidsStale(cacheControl))) return NO_STALE;
+  return plan.freshness === 'ttl' ? plan : staleWindowsOf(cacheControl);
 }
+
+const NO_STALE = { staleWhileRevalidateMs: 0, staleIfErrorMs: 0 };
 
 /** Keys of `target` hold the request headers its responses vary on (at most 8), from now on. */
 export function learnVary(plan: CachePlan, target: string, names: readonly string[]): void {

@@ -28,7 +28,7 @@ export function requestContext(context: ExecutionContext, exchange: HttpExchange
 }
 
 /**
- * Invalidation after a write: after a 2xx result, before the response leaves, so that an
+ * Invalidation after a write: after a 2xx or 3xx result, before the response leaves, so that an
  * acknowledged write is never followed by old data. Besides the declared tags, the request's own
  * URI (the shared entry and the caller's per-user / per-tenant ones) and any same-host
  * `Location` / `Content-Location` of the response are invalidated (RFC 9111 §4.4).
@@ -49,7 +49,7 @@ export class WriteInvalidation {
     return next.handle().pipe(
       mergeMap(async (result: unknown) => {
         const status = exchange.status();
-        if (status < 200 || status >= 300) return result;
+        if (status < 200 || status >= 400) return result;
         try {
           const tags = resolveTags(specs, { ...requestContext(context, exchange), result });
           tags.push(...this.callerUriTags(context, exchange), ...this.locationTags(exchange));
