@@ -49,6 +49,8 @@ export async function installFixture(name: string, tarball: string): Promise<Ins
   const dir = mkdtempSync(join(tmpdir(), `nrc-${name}-`));
   cpSync(join(FIXTURES, name), dir, { recursive: true });
   cpSync(join(FIXTURES, 'track-loads.cjs'), join(dir, 'track-loads.cjs'));
+  // The same cached GET and invalidating POST in every fixture app.
+  cpSync(join(FIXTURES, 'shared', 'items.controller.ts'), join(dir, 'src', 'items.controller.ts'));
   const manifestPath = join(dir, 'package.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies: Record<string, string> };
   manifest.dependencies['nestjs-response-cache'] = `file:${tarball}`;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { WarmResult } from '../engine/cache-warmer.service';
 
 /** Where the CLI writes; a test passes its own. */
 export interface CliIo {
@@ -65,15 +66,6 @@ interface Stats {
 interface KeyPage {
   keys: string[];
   cursor?: string;
-}
-
-interface WarmResult {
-  path: string;
-  host: string;
-  status: number;
-  xCache: string | null;
-  durationMs: number;
-  error?: string;
 }
 
 async function call<T>(ctx: Context, method: string, path: string, body?: unknown): Promise<T> {

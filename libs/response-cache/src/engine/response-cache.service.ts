@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { weakEtag } from '../http/etag';
+import { PendingInvalidations } from './pending-invalidations';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { redactSecrets } from '../observability/operation-logger';
 import { Throttle } from '../observability/throttle';
@@ -30,10 +31,6 @@ export interface CacheSetOptions {
   tags?: readonly string[];
 }
 
-const RETRY_INTERVAL_MS = 250;
-/** Past this many refused invalidations, the retry clears the cache instead of replaying them. */
-const MAX_PENDING_INVALIDATIONS = 10_000;
-
 /** Marks a read that failed in the store (the caller goes on without the cache). */
 export const STORE_FAILED = Symbol('STORE_FAILED');
 
@@ -51,8 +48,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   private readonly errorLog = new Throttle(1000, Date.now);
   private readonly writes = new Set<Promise<unknown>>();
   /** Invalidations the store refused (down, slow): retried until it takes them. */
-  private readonly pending = { tags: new Set<string>(), keys: new Set<string>(), clear: false };
-  private retryTimer?: NodeJS.Timeout;
+  private readonly pending = new PendingInvalidations(() => this.store);
 
   /** @internal */
   constructor(
@@ -112,8 +108,7 @@ export class ResponseCacheService implements OnModuleDestroy {
       return true;
     } catch (error) {
       this.storeError('invalidateTags', error);
-      for (const tag of tags) this.pending.tags.add(tag);
-      this.scheduleRetry();
+      this.pending.addTags(tags);
       return false;
     }
   }
@@ -126,8 +121,7 @@ export class ResponseCacheService implements OnModuleDestroy {
       return existed;
     } catch (error) {
       this.storeError('delete', error);
-      this.pending.keys.add(key);
-      this.scheduleRetry();
+      this.pending.addKey(key);
       return false;
     }
   }
@@ -140,56 +134,19 @@ export class ResponseCacheService implements OnModuleDestroy {
       return true;
     } catch (error) {
       this.storeError('clear', error);
-      this.pending.clear = true;
-      this.scheduleRetry();
+      this.pending.addClear();
       return false;
     }
   }
 
   /** @internal Invalidations still waiting for the store to take them. */
   get pendingInvalidations(): number {
-    return this.pending.tags.size + this.pending.keys.size + (this.pending.clear ? 1 : 0);
+    return this.pending.size;
   }
 
   /** @internal Retries the invalidations the store refused; true when none is left. */
-  async retryPending(): Promise<boolean> {
-    const { tags, keys } = this.pending;
-    if (this.pending.clear || tags.size + keys.size > MAX_PENDING_INVALIDATIONS) {
-      // Too many to replay one by one (or a clear was asked for): a clear covers them all.
-      await this.store.clear();
-      this.pending.clear = false;
-      tags.clear();
-      keys.clear();
-      return true;
-    }
-    if (tags.size > 0) {
-      const batch = [...tags];
-      await this.store.invalidateTags(batch);
-      for (const tag of batch) tags.delete(tag);
-    }
-    for (const key of [...keys]) {
-      await this.store.delete(key);
-      keys.delete(key);
-    }
-    return this.pendingInvalidations === 0;
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer !== undefined) return;
-    this.retryTimer = setInterval(() => {
-      this.retryPending().then(
-        (done) => {
-          if (done) this.stopRetrying();
-        },
-        () => undefined, // still failing: try again at the next tick
-      );
-    }, RETRY_INTERVAL_MS);
-    this.retryTimer.unref();
-  }
-
-  private stopRetrying(): void {
-    clearInterval(this.retryTimer);
-    this.retryTimer = undefined;
+  retryPending(): Promise<boolean> {
+    return this.pending.retry();
   }
 
   // ---- entry-level API (used by the interceptor) ----
@@ -202,7 +159,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   async lookup(key: string, tags?: readonly string[]): Promise<CacheEntry | undefined | typeof STORE_FAILED> {
     // An invalidation this instance acknowledged has not reached the store yet: nothing it holds
     // can be trusted until the retry lands.
-    if (this.retryTimer !== undefined) return STORE_FAILED;
+    if (this.pending.active) return STORE_FAILED;
     try {
       return await this.store.get(key, tags === undefined ? undefined : fenceTagsOf(key, tags));
     } catch (error) {
@@ -276,7 +233,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopRetrying();
+    this.pending.stop();
     await this.settle();
     await this.options.stampedeLock?.close?.();
     await this.store.close?.();
