@@ -1,5 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,8 +49,12 @@ export async function installFixture(name: string, tarball: string): Promise<Ins
   const dir = mkdtempSync(join(tmpdir(), `nrc-${name}-`));
   cpSync(join(FIXTURES, name), dir, { recursive: true });
   cpSync(join(FIXTURES, 'track-loads.cjs'), join(dir, 'track-loads.cjs'));
-  // The same cached GET and invalidating POST in every fixture app.
+  // The same cached GET and invalidating POST in every fixture app, and (where the app has none of
+  // its own, as the ES module app does) the CommonJS report of loaded packages.
   cpSync(join(FIXTURES, 'shared', 'items.controller.ts'), join(dir, 'src', 'items.controller.ts'));
+  if (!existsSync(join(dir, 'src', 'loaded.controller.ts'))) {
+    cpSync(join(FIXTURES, 'shared', 'loaded.controller.ts'), join(dir, 'src', 'loaded.controller.ts'));
+  }
   const manifestPath = join(dir, 'package.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies: Record<string, string> };
   manifest.dependencies['nestjs-response-cache'] = `file:${tarball}`;

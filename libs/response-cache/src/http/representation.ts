@@ -84,8 +84,7 @@ export class Representation {
     this.defaults(exchange, plan, headers['cache-control'], headers.vary);
     this.status(exchange, xCache, cacheStatus);
     if (hitAt !== undefined) exchange.setHeader('Age', String(Math.max(0, Math.floor((hitAt - entry.storedAt) / 1000))));
-    const modifiedAt = lastModified === undefined ? entry.storedAt : Date.parse(lastModified);
-    if (this.notModified(exchange, etag, Number.isNaN(modifiedAt) ? entry.storedAt : modifiedAt)) return undefined;
+    if (this.notModified(exchange, etag, lastModified, entry.storedAt)) return undefined;
     for (const name in headers) {
       if (name !== 'last-modified' && name !== 'cache-control' && name !== 'vary') exchange.setHeader(name, headers[name]);
     }
@@ -109,8 +108,7 @@ export class Representation {
     const lastModified = exchange.getHeader('last-modified') ?? httpDate(now);
     exchange.setHeader('ETag', etag);
     exchange.setHeader('Last-Modified', lastModified);
-    const modifiedAt = Date.parse(lastModified);
-    if (this.notModified(exchange, etag, Number.isNaN(modifiedAt) ? now : modifiedAt)) return undefined;
+    if (this.notModified(exchange, etag, lastModified, now)) return undefined;
     if (exchange.getHeader('content-type') === undefined) exchange.setHeader('Content-Type', serialized.contentType);
     return serialized.body;
   }
@@ -131,11 +129,13 @@ export class Representation {
     if (merged !== undefined) exchange.setHeader('Vary', merged);
   }
 
-  private notModified(exchange: HttpExchange, etag: string, lastModified: number): boolean {
+  /** A 304 for a conditional request that the representation satisfies (`Last-Modified` is parsed only then). */
+  private notModified(exchange: HttpExchange, etag: string, lastModified: string | undefined, fallbackMs: number): boolean {
     const headers = exchange.headers;
     const conditional = { method: exchange.method, ifNoneMatch: headers['if-none-match'], ifModifiedSince: headers['if-modified-since'] };
     if (conditional.ifNoneMatch === undefined && conditional.ifModifiedSince === undefined) return false;
-    if (!isNotModified(conditional, etag, lastModified)) return false;
+    const modifiedAt = lastModified === undefined ? Number.NaN : Date.parse(lastModified);
+    if (!isNotModified(conditional, etag, Number.isNaN(modifiedAt) ? fallbackMs : modifiedAt)) return false;
     exchange.setStatus(304);
     return true;
   }
