@@ -131,7 +131,8 @@ export function fenceHolds(fence: TagSnapshot, current: readonly number[]): bool
 
 /** Approximate bytes an entry holds in memory (UTF-16 strings count 2 bytes a char). */
 export function entrySize(key: string, entry: CacheEntry): number {
-  let size = 64 + key.length * 2 + entry.body.length * 2 + entry.etag.length * 2 + (entry.gzip?.length ?? 0);
+  let size =
+    64 + key.length * 2 + entry.body.length * 2 + entry.etag.length * 2 + (entry.gzip?.length ?? 0) + (entry.variant?.length ?? 0) * 2;
   for (const name in entry.headers) size += (name.length + entry.headers[name].length) * 2;
   for (const tag of entry.fence.tags) size += tag.length * 2 + 8;
   return size;
