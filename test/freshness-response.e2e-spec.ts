@@ -3,21 +3,16 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Cacheable, ManualClock, ResponseCacheModule } from 'nestjs-response-cache';
 import { ADAPTERS } from './support/demo-app';
+import { setHeader } from './support/set-header';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
 /** What the origin (the handler) answers next: headers, and a status to fail with. */
 let origin: { headers: Record<string, string>; failWith?: number } = { headers: {} };
 let runs = 0;
 
-function set(res: unknown, name: string, value: string): void {
-  const r = res as { setHeader?: (n: string, v: string) => void; header?: (n: string, v: string) => void };
-  if (typeof r.setHeader === 'function') r.setHeader(name, value);
-  else r.header?.(name, value);
-}
-
 function answer(res: unknown) {
   if (origin.failWith !== undefined) throw new HttpException('origin down', origin.failWith);
-  for (const [name, value] of Object.entries(origin.headers)) set(res, name, value);
+  for (const [name, value] of Object.entries(origin.headers)) setHeader(res, name, value);
   return { runs: ++runs };
 }
 

@@ -3,13 +3,7 @@ import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Cacheable, ManualClock, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
 import { ADAPTERS, Adapter } from './support/demo-app';
-
-/** Sets a response header on Express (`setHeader`) or Fastify (`header`), as a handler would. */
-function set(res: unknown, name: string, value: string): void {
-  const r = res as { setHeader?: (n: string, v: string) => void; header?: (n: string, v: string) => void };
-  if (typeof r.setHeader === 'function') r.setHeader(name, value);
-  else r.header?.(name, value);
-}
+import { setHeader } from './support/set-header';
 
 let runs = 0;
 const clock = new ManualClock(Date.now());
@@ -21,52 +15,52 @@ class HandlerController {
   @Get('cc')
   @Cacheable()
   cc(@Res({ passthrough: true }) res: unknown) {
-    set(res, 'Cache-Control', 'public, max-age=60');
+    setHeader(res, 'Cache-Control', 'public, max-age=60');
     return { runs: ++runs };
   }
 
   @Get('private')
   @Cacheable()
   private(@Res({ passthrough: true }) res: unknown) {
-    set(res, 'Cache-Control', 'private, max-age=60');
+    setHeader(res, 'Cache-Control', 'private, max-age=60');
     return { runs: ++runs };
   }
 
   @Get('no-store')
   @Cacheable()
   noStore(@Res({ passthrough: true }) res: unknown) {
-    set(res, 'Cache-Control', 'no-store');
+    setHeader(res, 'Cache-Control', 'no-store');
     return { runs: ++runs };
   }
 
   @Get('no-cache')
   @Cacheable()
   noCache(@Res({ passthrough: true }) res: unknown) {
-    set(res, 'Cache-Control', 'no-cache');
+    setHeader(res, 'Cache-Control', 'no-cache');
     return { runs: ++runs };
   }
 
   @Get('validators')
   @Cacheable()
   validators(@Res({ passthrough: true }) res: unknown) {
-    set(res, 'ETag', '"v1"');
-    set(res, 'Last-Modified', LAST_MODIFIED);
+    setHeader(res, 'ETag', '"v1"');
+    setHeader(res, 'Last-Modified', LAST_MODIFIED);
     return { runs: ++runs };
   }
 
   @Get('custom')
   @Cacheable()
   custom(@Res({ passthrough: true }) res: unknown) {
-    set(res, 'X-Frame-Options', 'DENY');
-    set(res, 'Content-Security-Policy', "default-src 'none'");
-    set(res, 'X-Custom', 'kept');
+    setHeader(res, 'X-Frame-Options', 'DENY');
+    setHeader(res, 'Content-Security-Policy', "default-src 'none'");
+    setHeader(res, 'X-Custom', 'kept');
     return { runs: ++runs };
   }
 
   @Get('lang')
   @Cacheable()
   lang(@Req() req: { headers: Record<string, string | undefined> }, @Res({ passthrough: true }) res: unknown) {
-    set(res, 'Vary', 'Accept-Language');
+    setHeader(res, 'Vary', 'Accept-Language');
     return { lang: req.headers['accept-language'] ?? 'none', runs: ++runs };
   }
 
@@ -74,7 +68,7 @@ class HandlerController {
   @Cacheable({ ttl: 1, staleIfError: 60 })
   staleOk(@Res({ passthrough: true }) res: unknown) {
     if (failing) throw new HttpException('origin down', 503);
-    set(res, 'Cache-Control', 'max-age=1');
+    setHeader(res, 'Cache-Control', 'max-age=1');
     return { runs: ++runs };
   }
 
@@ -82,14 +76,14 @@ class HandlerController {
   @Cacheable({ ttl: 1, staleIfError: 60 })
   mustRevalidate(@Res({ passthrough: true }) res: unknown) {
     if (failing) throw new HttpException('origin down', 503);
-    set(res, 'Cache-Control', 'max-age=1, must-revalidate');
+    setHeader(res, 'Cache-Control', 'max-age=1, must-revalidate');
     return { runs: ++runs };
   }
 
   @Get('vary-star')
   @Cacheable()
   varyStar(@Res({ passthrough: true }) res: unknown) {
-    set(res, 'Vary', '*');
+    setHeader(res, 'Vary', '*');
     return { runs: ++runs };
   }
 }

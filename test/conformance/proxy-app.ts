@@ -2,6 +2,7 @@ import { All, Controller, Get, INestApplication, Module, Req, Res, Type, UseInte
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Cacheable, FreshnessMode, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import { setHeader } from '../support/set-header';
 
 /** Request headers not forwarded: the connection's own, and validators (the cache answers conditionals itself). */
 const NOT_FORWARDED = new Set([
@@ -30,12 +31,6 @@ function setStatus(res: unknown, status: number): void {
   const r = res as { status?: (c: number) => unknown; code?: (c: number) => unknown };
   if (typeof r.code === 'function') r.code(status);
   else r.status?.(status);
-}
-
-function setHeader(res: unknown, name: string, value: string | string[]): void {
-  const r = res as { setHeader?: (n: string, v: string | string[]) => void; header?: (n: string, v: string | string[]) => void };
-  if (typeof r.setHeader === 'function') r.setHeader(name, value);
-  else r.header?.(name, value);
 }
 
 /** The handler of the proxy routes: the request, forwarded to the origin; its answer, as it came. */

@@ -9,7 +9,7 @@ export { Cacheable } from './decorators/cacheable.decorator';
 export { InvalidateTags } from './decorators/invalidate-tags.decorator';
 export { NoCache } from './decorators/no-cache.decorator';
 export { ResponseCacheService } from './engine/response-cache.service';
-export type { CacheSetOptions } from './engine/response-cache.service';
+export type { CacheSetOptions } from './engine/engine-entries';
 export { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
 export { CacheWarmer } from './engine/cache-warmer.service';
 export type { WarmResult } from './engine/cache-warmer.service';

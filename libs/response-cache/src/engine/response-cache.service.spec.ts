@@ -5,7 +5,8 @@ import { CacheTelemetry } from '../observability/cache-telemetry';
 import { resolveOptions } from '../options/resolve-options';
 import { CacheStore } from '../store/cache-store';
 import { MemoryCacheStore } from '../store/memory.store';
-import { DraftEntry, ResponseCacheService } from './response-cache.service';
+import type { DraftEntry } from './engine-entries';
+import { ResponseCacheService } from './response-cache.service';
 
 /** A promise the test resolves by hand: how the races below are ordered without sleeping. */
 function gate<T = void>() {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { weakEtag } from '../http/etag';
+import { CacheSetOptions, FillResult, Produced, STORE_FAILED, valueEntry } from './engine-entries';
 import { PendingInvalidations } from './pending-invalidations';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { redactSecrets } from '../observability/operation-logger';
@@ -9,30 +9,6 @@ import { seconds } from '../options/option-checks';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
 import type { StampedeLock } from '../store/stampede-lock';
-
-/** An entry before the engine attaches its fence. */
-export type DraftEntry = Omit<CacheEntry, 'fence'>;
-
-/** What a fill's producer returns: the value for its own caller, and the entry to store, if any. */
-export interface Produced<T> {
-  value: T;
-  entry?: DraftEntry;
-  /** How long the store keeps this entry, in ms, when it differs from the fill's (freshness from the response). */
-  retainMs?: number;
-}
-
-export type FillResult<T> = { collapsed: false; value: T; entry?: CacheEntry } | { collapsed: true; entry: CacheEntry };
-
-/** Options of the value-level API. Durations in seconds. */
-export interface CacheSetOptions {
-  /** Freshness in seconds. Default: the module's `ttl`. */
-  ttl?: number;
-  /** Tags for `invalidateTags`. */
-  tags?: readonly string[];
-}
-
-/** Marks a read that failed in the store (the caller goes on without the cache). */
-export const STORE_FAILED = Symbol('STORE_FAILED');
 
 /**
  * The cache engine: usable without HTTP (`get`, `set`, `wrap`, `invalidateTags`, `delete`,
@@ -74,7 +50,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     const ttlMs = this.ttlOf(options);
     const fence = await this.snapshot(key, options.tags ?? []);
     if (fence === undefined) return false;
-    return this.write(key, { ...this.draftOf(value, ttlMs), fence }, ttlMs);
+    return this.write(key, { ...valueEntry(value, this.options.clock.now(), ttlMs), fence }, ttlMs);
   }
 
   /**
@@ -90,7 +66,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     const ttlMs = this.ttlOf(options);
     const result = await this.fill<T>(key, options.tags ?? [], ttlMs, async () => {
       const value = await fn();
-      return { value, entry: value === undefined ? undefined : this.draftOf(value, ttlMs) };
+      return { value, entry: value === undefined ? undefined : valueEntry(value, this.options.clock.now(), ttlMs) };
     });
     return result.collapsed ? (JSON.parse(result.entry.body) as T) : result.value;
   }
@@ -320,19 +296,6 @@ export class ResponseCacheService implements OnModuleDestroy {
 
   private ttlOf(options: CacheSetOptions): number {
     return options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001);
-  }
-
-  private draftOf(value: unknown, ttlMs: number): DraftEntry {
-    const body = JSON.stringify(value);
-    const now = this.options.clock.now();
-    return {
-      status: 200,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'last-modified': new Date(now).toUTCString() },
-      body,
-      etag: weakEtag(body),
-      storedAt: now,
-      expiresAt: now + ttlMs,
-    };
   }
 }
 

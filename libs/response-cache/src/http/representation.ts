@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { DraftEntry } from '../engine/response-cache.service';
+import type { DraftEntry } from '../engine/engine-entries';
 import { isSerializable } from '../policy/cache-policy';
 import type { CacheScope, FreshnessMode, ResolvedCacheOptions } from '../response-cache.options';
 import { responseFreshness } from './freshness';

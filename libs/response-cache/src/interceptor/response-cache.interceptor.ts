@@ -3,7 +3,8 @@ import { CallHandler, ExecutionContext, HttpException, Injectable, Logger, NestI
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { Observable, defer, from, lastValueFrom } from 'rxjs';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
-import { ResponseCacheService, STORE_FAILED } from '../engine/response-cache.service';
+import { STORE_FAILED } from '../engine/engine-entries';
+import { ResponseCacheService } from '../engine/response-cache.service';
 import { BypassReason, CacheStatus } from '../http/cache-status';
 import { HttpExchange, headerString, httpExchange } from '../http/http-exchange';
 import { Representation } from '../http/representation';
