@@ -57,6 +57,7 @@ export class DemoModule {
               opTimeoutMs: demo.cacheOpTimeoutMs,
               maxMemoryBytes: Math.round(demo.cacheMaxMemoryMb * 1024 * 1024),
               logOperations: demo.cacheLogOperations,
+              fastLane: demo.cacheFastLane,
               adminToken: demo.cacheAdminToken,
               compression: { enabled: demo.cacheEnableCompression, thresholdBytes: demo.cacheCompressionThresholdBytes },
               warm: { paths: demo.warmPaths, intervalSeconds: demo.warmIntervalSeconds, host: demo.warmHosts },

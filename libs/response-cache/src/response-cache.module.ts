@@ -12,6 +12,7 @@ import { AdminTokenGuard } from './admin/admin-token.guard';
 import { CacheWarmer } from './engine/cache-warmer.service';
 import { ResponseCacheService } from './engine/response-cache.service';
 import { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
+import { FastLane } from './lane/fast-lane';
 import { CacheEvents } from './observability/cache-events';
 import { CacheStats } from './observability/cache-stats';
 import { CacheTelemetry } from './observability/cache-telemetry';
@@ -26,7 +27,7 @@ import { CacheStore } from './store/cache-store';
 const STARTUP_WAIT_MS = 2000;
 
 /** The module's services, provided and exported alike. */
-const services = [CacheEvents, CacheStats, CacheTelemetry, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, AdminTokenGuard];
+const services = [CacheEvents, CacheStats, CacheTelemetry, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, AdminTokenGuard, FastLane];
 
 const providers: Provider[] = [
   {

@@ -169,6 +169,14 @@ export interface ResponseCacheModuleOptions {
   clock?: Clock;
   /** Switch the cache off (every route answers BYPASS, detail `disabled`). Default true. */
   enabled?: boolean;
+  /**
+   * Answer hits of eligible routes before Nest routes the request (a Fastify `onRequest` hook, an
+   * Express middleware ahead of the app's routes and Nest middleware): public `@Cacheable` routes
+   * without a guard or a `key` function, requests without credentials, URLs whose route has
+   * answered through the interceptor before. A lane hit skips Nest's guards, interceptors, pipes,
+   * filters and Nest middleware. Default false.
+   */
+  fastLane?: boolean;
   /** Bearer token of the admin routes; unset, they answer 401 to everything. Default unset. */
   adminToken?: string;
   /**
@@ -255,6 +263,7 @@ export interface ResolvedCacheOptions {
   logOperations: boolean;
   clock: Clock;
   enabled: boolean;
+  fastLane: boolean;
   adminToken?: string;
   /** Bodies larger than this many bytes get a gzip copy; undefined: compression off. */
   compressAboveBytes?: number;

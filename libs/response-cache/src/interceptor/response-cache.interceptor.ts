@@ -1,15 +1,16 @@
 import { createHmac } from 'node:crypto';
 import { CallHandler, ExecutionContext, HttpException, Injectable, Logger, NestInterceptor } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
+import { ApplicationConfig, ModuleRef, Reflector } from '@nestjs/core';
 import { Observable, defer, from, lastValueFrom } from 'rxjs';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
 import { STORE_FAILED } from '../engine/engine-entries';
 import { ResponseCacheService } from '../engine/response-cache.service';
 import { BypassReason, CacheStatus } from '../http/cache-status';
-import { HttpExchange, headerString, httpExchange } from '../http/http-exchange';
+import { HttpExchange, httpExchange } from '../http/http-exchange';
 import { Representation } from '../http/representation';
-import { buildCacheKey, uriTag } from '../key/cache-key';
+import { uriTag } from '../key/cache-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
+import { FastLane, LANE_LOOKUP, LaneLookup } from '../lane/fast-lane';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import type { RequestResult } from '../observability/metrics-sink';
 import { isSerializable, requestRefusal, responseRefusal } from '../policy/cache-policy';
@@ -17,7 +18,7 @@ import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { ResponseCacheError } from '../response-cache.errors';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import type { CacheEntry } from '../store/cache-store';
-import { CachePlan, RoutePlans, keyedHeaders, learnVary, staleWindows, storableStatuses } from './route-plan';
+import { CachePlan, RoutePlans, learnVary, requestKey, staleWindows, storableStatuses } from './route-plan';
 import { Identity, WriteInvalidation, requestContext, targetOf } from './write-invalidation';
 
 /** RFC 9110 §9.2.1: every other method (POST, PUT, PATCH, DELETE, PURGE, …) may change the resource. */
@@ -33,6 +34,7 @@ interface Services {
   plans: RoutePlans;
   representation: Representation;
   writes: WriteInvalidation;
+  lane: FastLane;
 }
 
 /**
@@ -67,14 +69,17 @@ export class ResponseCacheInterceptor implements NestInterceptor {
         );
       }
       const cache = this.moduleRef.get(ResponseCacheService, { strict: false });
+      const config = this.moduleRef.get(ApplicationConfig, { strict: false });
+      const globalGuards = () => config.getGlobalGuards().length > 0 || config.getGlobalRequestGuards().length > 0;
       this.resolved = {
         options,
         cache,
         telemetry: this.moduleRef.get(CacheTelemetry, { strict: false }),
         status: new CacheStatus(options.cacheStatusName),
-        plans: new RoutePlans(this.reflector, options),
+        plans: new RoutePlans(this.reflector, options, globalGuards),
         representation: new Representation(options),
         writes: new WriteInvalidation(cache, options, (context, scope) => this.identity(context, scope)),
+        lane: this.moduleRef.get(FastLane, { strict: false }),
       };
     }
     return this.resolved;
@@ -110,7 +115,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     if (!SAFE_METHODS.has(exchange.method)) return this.writes.after(context, next, exchange, plan?.invalidate ?? []);
     if (plan?.cache !== undefined) {
       const cachePlan = plan.cache;
-      return defer(() => from(this.serve(context, next, exchange, cachePlan)));
+      const laneLookup = request[LANE_LOOKUP] as LaneLookup | undefined;
+      return defer(() => from(this.serve(context, next, exchange, cachePlan, laneLookup)));
     }
     return next.handle();
   }
@@ -149,7 +155,13 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
   // ---- cacheable routes ----
 
-  private async serve(context: ExecutionContext, next: CallHandler, exchange: HttpExchange, plan: CachePlan): Promise<unknown> {
+  private async serve(
+    context: ExecutionContext,
+    next: CallHandler,
+    exchange: HttpExchange,
+    plan: CachePlan,
+    laneLookup?: LaneLookup,
+  ): Promise<unknown> {
     const started = performance.now();
     if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started);
     const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
@@ -161,7 +173,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       if (identity === undefined) return this.bypass(next, exchange, plan, 'no-identity', started);
     }
     const target = targetOf(this.options, exchange);
-    const key = target === undefined ? undefined : this.keyOf(context, exchange, plan, identity, target);
+    const custom = plan.key === undefined || target === undefined ? undefined : plan.key(requestContext(context, exchange));
+    const key = target === undefined ? undefined : requestKey(this.options, exchange, plan, target, identity, custom);
     if (target === undefined || key === undefined) return this.bypass(next, exchange, plan, 'invalid-key', started);
 
     let tags: string[];
@@ -176,7 +189,8 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
     // A warming request (it knows the per-process secret) refreshes the entry: no lookup.
     const refresh = exchange.headers[REFRESH_HEADER] === this.options.refreshToken;
-    let found = refresh ? undefined : await this.cache.lookup(key, tags);
+    // The fast lane looked this key up already when it handed the request on.
+    let found = refresh ? undefined : laneLookup?.key === key ? laneLookup.found : await this.cache.lookup(key, tags);
     if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
     // Another variant of the URL (its response varies on a request header this request differs in).
     if (found !== undefined && !this.representation.matchesVariant(exchange, found, plan)) found = undefined;
@@ -186,6 +200,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       const ttl = Math.floor((found.expiresAt - now) / 1000);
       if (found.expiresAt > now) {
         const body = this.representation.represent(exchange, plan, found, 'HIT', this.status.hit(ttl), now);
+        if (plan.lane) this.services.lane.learn(target, plan, tags, exchange.route);
         this.report('hit', exchange, key, started);
         return body;
       }
@@ -256,6 +271,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       // Produced, but the fence could not be read (store down): served, not stored.
       return this.representation.uncached(exchange, plan, result.value);
     }
+    if (plan.lane) this.services.lane.learn(target, plan, tags, exchange.route);
     return this.representation.represent(exchange, plan, result.entry, 'MISS', this.status.stored);
   }
 
@@ -270,32 +286,6 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     this.report('bypass', exchange, undefined, started, reason);
     const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
     return this.representation.uncached(exchange, plan, value);
-  }
-
-  private keyOf(
-    context: ExecutionContext,
-    exchange: HttpExchange,
-    plan: CachePlan,
-    identity: Identity | undefined,
-    target: string,
-  ): string | undefined {
-    const headers = exchange.headers;
-    const names = keyedHeaders(plan, target);
-    const vary = names.length === 0 ? undefined : names.map((name) => [name, headerString(headers[name])] as const);
-    return buildCacheKey(
-      {
-        method: exchange.method,
-        host: this.options.keyIncludesHost ? headerString(headers.host) : undefined,
-        path: exchange.path,
-        query: exchange.query,
-        dropParam: this.options.bypassQueryParam,
-        vary,
-        identity,
-        custom: plan.key === undefined ? undefined : plan.key(requestContext(context, exchange)),
-        target,
-      },
-      this.options.maxKeyLength,
-    );
   }
 
   private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {

@@ -2,7 +2,8 @@ import type { Reflector } from '@nestjs/core';
 import { LRUCache } from 'lru-cache';
 import { renderCacheControl } from '../http/cache-control';
 import { forbidsStale, responseFreshness, staleWindowsOf, understood } from '../http/freshness';
-import type { HttpExchange } from '../http/http-exchange';
+import { HttpExchange, headerString } from '../http/http-exchange';
+import { buildCacheKey } from '../key/cache-key';
 import type { CacheEntry } from '../store/cache-store';
 import { seconds, validateStatuses } from '../options/option-checks';
 import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA } from '../response-cache.constants';
@@ -37,6 +38,11 @@ export interface CachePlan {
   heuristicMs: number | undefined;
   mustRevalidate: boolean;
   /**
+   * Hits of this route may be answered by the fast lane: it is on, the route is public, has no
+   * `key` function and no guard in effect (global, controller or method).
+   */
+  lane: boolean;
+  /**
    * Per request target (host, path, query), the request headers its responses named in `Vary`,
    * learned from fills: keys hold their values, so the variants of one URL are stored side by side.
    * Bounded (the most recently used 10,000 targets of the route); made at the first `Vary`.
@@ -59,6 +65,8 @@ export class RoutePlans {
   constructor(
     private readonly reflector: Reflector,
     private readonly options: ResolvedCacheOptions,
+    /** True when the app has a global guard (`useGlobalGuards`, `APP_GUARD`). */
+    private readonly globalGuards: () => boolean = () => false,
   ) {}
 
   of(handler: object, controller: object): RoutePlan | null {
@@ -83,10 +91,12 @@ export class RoutePlans {
     const options =
       excluded || (methodOptions === undefined && classOptions === undefined) ? undefined : { ...classOptions, ...methodOptions };
     if (options === undefined && invalidate === undefined) return null;
-    return { cache: options === undefined ? undefined : this.cachePlan(options), invalidate };
+    if (options === undefined) return { invalidate };
+    const guarded = this.globalGuards() || hasGuards(get(GUARDS_METADATA, handler)) || hasGuards(get(GUARDS_METADATA, controller));
+    return { cache: this.cachePlan(options, !guarded), invalidate };
   }
 
-  private cachePlan(options: CacheableOptions): CachePlan {
+  private cachePlan(options: CacheableOptions, unguarded: boolean): CachePlan {
     const scope = options.scope ?? 'public';
     const varyBy = (options.varyBy ?? []).map((h) => h.toLowerCase());
     const vary = [
@@ -106,6 +116,7 @@ export class RoutePlans {
       // In 'response' mode only the decorator's own ttl is a heuristic; the module's default is not.
       heuristicMs: freshness === 'response' && options.ttl !== undefined ? ttlMs : undefined,
       mustRevalidate,
+      lane: this.options.fastLane && unguarded && scope === 'public' && options.key === undefined,
       ttlMs,
       staleWhileRevalidateMs,
       staleIfErrorMs,
@@ -120,6 +131,13 @@ export class RoutePlans {
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
     };
   }
+}
+
+/** Where `@UseGuards()` keeps a handler's or a controller's guards. */
+const GUARDS_METADATA = '__guards__';
+
+function hasGuards(guards: unknown): boolean {
+  return Array.isArray(guards) && guards.length > 0;
 }
 
 const NONE: ReadonlySet<number> = new Set();
@@ -156,4 +174,36 @@ export function learnVary(plan: CachePlan, target: string, names: readonly strin
 export function keyedHeaders(plan: CachePlan, target: string): readonly string[] {
   const learned = plan.learnedVary?.get(target);
   return learned === undefined ? plan.varyBy : [...plan.varyBy, ...learned];
+}
+
+/**
+ * The key of a request to a route: method, host when keyed, normalized target, the route's keyed
+ * headers; the caller's identity on per-user and per-tenant routes; the route's `key` function's
+ * value in place of the target where it has one. Undefined: the request cannot be keyed.
+ */
+export function requestKey(
+  options: Pick<ResolvedCacheOptions, 'keyIncludesHost' | 'bypassQueryParam' | 'maxKeyLength'>,
+  exchange: HttpExchange,
+  plan: CachePlan,
+  target: string,
+  identity?: { scope: 'user' | 'tenant'; id: string },
+  custom?: string,
+): string | undefined {
+  const headers = exchange.headers;
+  const names = keyedHeaders(plan, target);
+  const vary = names.length === 0 ? undefined : names.map((name) => [name, headerString(headers[name])] as const);
+  return buildCacheKey(
+    {
+      method: exchange.method,
+      host: options.keyIncludesHost ? headerString(headers.host) : undefined,
+      path: exchange.path,
+      query: exchange.query,
+      dropParam: options.bypassQueryParam,
+      vary,
+      identity,
+      custom,
+      target,
+    },
+    options.maxKeyLength,
+  );
 }

@@ -3,6 +3,9 @@ import type { Provider } from '@nestjs/common';
 /** What became of a cacheable request, the `result` label of `cache_request_duration_seconds`. */
 export type RequestResult = 'hit' | 'miss' | 'bypass' | 'stale' | 'coalesced';
 
+/** The `reason` of a hit that the fast lane answered, before routing. */
+export const LANE_REASON = 'fast-lane';
+
 /**
  * Where the cache hands its counts for a metrics system. The core never loads one: the
  * Prometheus integration (`prometheusMetrics()` from `nestjs-response-cache/prometheus`) provides

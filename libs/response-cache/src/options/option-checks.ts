@@ -133,3 +133,9 @@ export function rejectUnknownKeys(where: string, options: object, known: readonl
     );
   }
 }
+
+/** A boolean option, checked (a string such as "false" from an environment variable is refused). */
+export function flag(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new ResponseCacheConfigError(name, `expected true or false, got ${describeValue(value)}`, `Pass a boolean (e.g. ${name}: true).`);
+}

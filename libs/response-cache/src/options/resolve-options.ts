@@ -13,6 +13,7 @@ import { ResilientCacheStore } from '../store/resilient.store';
 import {
   MODULE_TTL_SUSPECT,
   describeValue,
+  flag,
   freshnessMode,
   rejectUnknownKeys,
   requireFunction,
@@ -120,6 +121,7 @@ const MODULE_OPTION_KEYS: readonly (keyof ResponseCacheModuleOptions)[] = [
   'logOperations',
   'clock',
   'enabled',
+  'fastLane',
   'adminToken',
   'compression',
   'warm',
@@ -237,6 +239,7 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     logOperations: options.logOperations ?? false,
     clock,
     enabled: options.enabled ?? true,
+    fastLane: flag('fastLane', options.fastLane ?? false),
     compressAboveBytes: compressionThreshold(options.compression),
     warm: resolveWarm(options.warm),
     refreshToken: randomBytes(18).toString('base64url'),

@@ -6,6 +6,7 @@ function metrics() {
   const counter = (name: string, labelNames: string[]) => new Counter({ name, help: name, labelNames, registers: [registry] });
   const m = new ResponseCacheMetrics(
     counter('cache_hits_total', ['route']),
+    counter('cache_fast_lane_hits_total', ['route']),
     counter('cache_misses_total', ['route']),
     counter('cache_bypass_total', ['route', 'reason']),
     counter('cache_stale_total', ['route', 'reason']),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Provider } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { CacheMetricsIntegration, CacheMetricsSink, RequestResult } from '../observability/metrics-sink';
+import { CacheMetricsIntegration, CacheMetricsSink, LANE_REASON, RequestResult } from '../observability/metrics-sink';
 import { CacheStore } from '../store/cache-store';
 
 /** Options of {@link prometheusMetrics}. */
@@ -39,6 +39,7 @@ export class StoreSizeReading {
 /** The contract's counters. */
 const COUNTERS: { name: string; help: string; labelNames: string[] }[] = [
   { name: 'cache_hits_total', help: 'Responses served from the cache', labelNames: ['route'] },
+  { name: 'cache_fast_lane_hits_total', help: 'Hits answered by the fast lane, before routing (also in cache_hits_total)', labelNames: ['route'] },
   { name: 'cache_misses_total', help: 'Cacheable requests that ran the handler', labelNames: ['route'] },
   { name: 'cache_bypass_total', help: 'Cacheable requests that skipped the cache, by reason', labelNames: ['route', 'reason'] },
   { name: 'cache_stale_total', help: 'Stale entries served (stale-while-revalidate, stale-if-error)', labelNames: ['route', 'reason'] },
@@ -101,6 +102,8 @@ interface Tally {
 /** The series of one route, made once so that counting a request is an integer increment. */
 interface RouteSeries {
   hit: Tally;
+  /** hits of the fast lane (counted in `hit` too) */
+  lane: Tally;
   miss: Tally;
   coalesced: Tally;
   /** bypass and stale counts by reason */
@@ -127,6 +130,7 @@ export class ResponseCacheMetrics extends CacheMetricsSink {
 
   constructor(
     @InjectMetric('cache_hits_total') private readonly hits: Counter<'route'>,
+    @InjectMetric('cache_fast_lane_hits_total') private readonly laneHits: Counter<'route'>,
     @InjectMetric('cache_misses_total') private readonly misses: Counter<'route'>,
     @InjectMetric('cache_bypass_total') private readonly bypasses: Counter<'route' | 'reason'>,
     @InjectMetric('cache_stale_total') private readonly stale: Counter<'route' | 'reason'>,
@@ -138,13 +142,14 @@ export class ResponseCacheMetrics extends CacheMetricsSink {
     super();
     // prom-client calls `collect` before it reads a metric: the tallies are handed over then.
     const flush = () => this.flush();
-    for (const counter of [hits, misses, bypasses, stale, coalesced]) (counter as unknown as { collect: () => void }).collect = flush;
+    for (const counter of [hits, laneHits, misses, bypasses, stale, coalesced]) (counter as unknown as { collect: () => void }).collect = flush;
   }
 
   request(result: RequestResult, route: string, seconds: number, reason?: string): void {
     const series = this.seriesOf(route);
     if (result === 'bypass' || result === 'stale') this.reasonTally(series[result], route, reason ?? result).count++;
     else series[result].count++;
+    if (reason === LANE_REASON) series.lane.count++;
     this.duration.observe(series.durationLabels[result], seconds);
   }
 
@@ -165,6 +170,7 @@ export class ResponseCacheMetrics extends CacheMetricsSink {
     };
     for (const series of this.routes.values()) {
       give(this.hits, series.hit);
+      give(this.laneHits, series.lane);
       give(this.misses, series.miss);
       give(this.coalesced, series.coalesced);
       for (const t of series.bypass.values()) give(this.bypasses, t);
@@ -180,6 +186,7 @@ export class ResponseCacheMetrics extends CacheMetricsSink {
       for (const result of ['hit', 'miss', 'bypass', 'stale', 'coalesced'] as const) durationLabels[result] = { route, result };
       series = {
         hit: tally({ route }),
+        lane: tally({ route }),
         miss: tally({ route }),
         coalesced: tally({ route }),
         bypass: new Map(),

@@ -1,0 +1,247 @@
+import { CanActivate, Controller, Get, INestApplication, Injectable, Module, Type, UseGuards } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { getToken } from '@willsoto/nestjs-prometheus';
+import { CacheEvents, Cacheable, ManualClock, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
+import type { Counter } from 'prom-client';
+import { ADAPTERS, RawResponse, RunningDemo, rawRequest, startDemo } from './support/demo-app';
+import { RedisProcess } from './support/redis-harness';
+import { uniquePrefix } from './support/redis-stores';
+
+/** Hits the fast lane answered so far (its own Prometheus counter, also counted in cache_hits_total). */
+async function laneHits(demo: RunningDemo): Promise<number> {
+  const metric = await demo.app.get<Counter>(getToken('cache_fast_lane_hits_total')).get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Headers that differ between any two responses (the time, the connection). */
+const PER_RESPONSE = new Set(['date', 'connection', 'keep-alive']);
+
+function comparable(res: RawResponse): { status: number; headers: Record<string, unknown>; body: string } {
+  const headers = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !PER_RESPONSE.has(name)));
+  return { status: res.status, headers, body: res.body };
+}
+
+/** Every cacheable public route of the demo, with the request headers a client may send. */
+const PATHS = ['/api/users', '/api/users/1', '/api/posts', '/api/posts?limit=100', '/api/posts?page=2&limit=5', '/api/posts/3'];
+
+/** A guard that lets everything through and counts the requests it saw. */
+@Injectable()
+class CountingGuard implements CanActivate {
+  static calls = 0;
+  canActivate(): boolean {
+    CountingGuard.calls++;
+    return true;
+  }
+}
+
+@Controller('m')
+class MethodGuarded {
+  @Get('free')
+  @Cacheable()
+  free() {
+    return { route: 'free' };
+  }
+
+  @Get('guarded')
+  @Cacheable()
+  @UseGuards(CountingGuard)
+  guarded() {
+    return { route: 'method-guarded' };
+  }
+}
+
+@Controller('c')
+@UseGuards(CountingGuard)
+class ControllerGuarded {
+  @Get()
+  @Cacheable()
+  guarded() {
+    return { route: 'controller-guarded' };
+  }
+}
+
+async function guardApp(adapter: string, globalGuard: boolean): Promise<{ app: INestApplication; url: string; laneHits: () => number }> {
+  @Module({
+    imports: [ResponseCacheModule.forRoot({ fastLane: true })],
+    controllers: [MethodGuarded, ControllerGuarded],
+    providers: globalGuard ? [{ provide: APP_GUARD, useClass: CountingGuard }] : [],
+  })
+  class GuardModule {}
+  const app =
+    adapter === 'fastify'
+      ? await NestFactory.create(GuardModule as Type, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(GuardModule as Type, { logger: false });
+  let hits = 0;
+  app.get(CacheEvents).subscribe((event) => {
+    if (event.type === 'hit' && event.reason === 'fast-lane') hits++;
+  });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: await app.getUrl(), laneHits: () => hits };
+}
+
+describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
+  it.each([false, true])('never answers a route with a guard in effect (method, controller; global guard: %s)', async (global) => {
+    const { app, url, laneHits: hits } = await guardApp(adapter, global);
+    try {
+      for (const path of ['/m/guarded', '/c', '/m/free']) {
+        CountingGuard.calls = 0;
+        const answers = [];
+        for (let i = 0; i < 4; i++) answers.push((await rawRequest(url, { path })).headers['x-cache']);
+        expect(answers).toEqual(['MISS', 'HIT', 'HIT', 'HIT']);
+        // A guarded route runs its guards on every request, hits included (a global and a method guard: twice).
+        if (path !== '/m/free' || global) expect(CountingGuard.calls).toBe(global && path !== '/m/free' ? 8 : 4);
+      }
+      // The unguarded route is the lane's once it has been answered (stored), unless a global guard is in effect.
+      expect(hits()).toBe(global ? 0 : 3);
+    } finally {
+      await app.close();
+    }
+  });
+
+  describe('answers exactly as the interceptor does', () => {
+    let lane: RunningDemo;
+    let nest: RunningDemo;
+
+    beforeAll(async () => {
+      // Two apps over one store and one clock: one with the lane, one without.
+      const store = new MemoryCacheStore();
+      const clock = new ManualClock(Date.now());
+      lane = await startDemo(adapter, { CACHE_FAST_LANE: 'true' }, { store }, clock);
+      nest = await startDemo(adapter, { CACHE_FAST_LANE: 'false' }, { store }, clock);
+    });
+    afterAll(async () => {
+      await lane.close();
+      await nest.close();
+    });
+
+    it.each(PATHS)('%s: body, status and every header, plain, gzip, conditional and HEAD', async (path) => {
+      // One Host for both apps (keys hold the host), so that they share the entry.
+      const host = { host: 'demo.test' };
+      const filled = await rawRequest(lane.url, { path, headers: host });
+      expect(filled.headers['x-cache']).toBe('MISS');
+      lane.clock.advance(2000); // a non-zero Age
+      const etag = String(filled.headers.etag);
+      const variants: { method?: string; headers?: Record<string, string> }[] = [
+        {},
+        { headers: { 'accept-encoding': 'gzip, deflate, br' } },
+        { headers: { 'if-none-match': etag } },
+        { headers: { 'if-none-match': '"other"' } },
+        { headers: { 'if-modified-since': String(filled.headers['last-modified']) } },
+        { method: 'HEAD' },
+        { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } },
+      ];
+      for (const variant of variants) {
+        const before = await laneHits(lane);
+        const request = { path, method: variant.method, headers: { ...host, ...variant.headers } };
+        const viaLane = await rawRequest(lane.url, request);
+        const viaNest = await rawRequest(nest.url, request);
+        expect(await laneHits(lane)).toBe(before + 1);
+        expect(viaNest.headers['x-cache']).toBe('HIT');
+        expect({ variant, ...comparable(viaLane) }).toEqual({ variant, ...comparable(viaNest) });
+      }
+    });
+  });
+
+  describe('never answers what it must not', () => {
+    let demo: RunningDemo;
+
+    beforeEach(async () => {
+      demo = await startDemo(adapter, { CACHE_FAST_LANE: 'true' });
+    });
+    afterEach(() => demo.close());
+
+    it('a URL whose route has not answered through the interceptor yet', async () => {
+      // The lane learns a URL when the interceptor answers it, never from the URL alone.
+      const first = await rawRequest(demo.url, { path: '/api/users/2' });
+      expect(first.headers['x-cache']).toBe('MISS');
+      expect(await laneHits(demo)).toBe(0);
+      expect((await rawRequest(demo.url, { path: '/api/users/2' })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(demo)).toBe(1);
+      // Another URL of the same route is unknown to the lane until it has been answered once.
+      expect((await rawRequest(demo.url, { path: '/api/users/3' })).headers['x-cache']).toBe('MISS');
+      expect(await laneHits(demo)).toBe(1);
+    });
+
+    it('a guarded route, a per-user route', async () => {
+      const alice = { authorization: 'Bearer alice' };
+      for (let i = 0; i < 3; i++) await rawRequest(demo.url, { path: '/api/jobs', headers: alice });
+      expect((await rawRequest(demo.url, { path: '/api/jobs', headers: alice })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(demo)).toBe(0);
+    });
+
+    it('a request with Authorization or a cookie, or asking to bypass', async () => {
+      await rawRequest(demo.url, { path: '/api/posts/1' });
+      expect((await rawRequest(demo.url, { path: '/api/posts/1' })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(demo)).toBe(1);
+      const withAuth = await rawRequest(demo.url, { path: '/api/posts/1', headers: { authorization: 'Bearer alice' } });
+      const withCookie = await rawRequest(demo.url, { path: '/api/posts/1', headers: { cookie: 'session=1' } });
+      const bypass = await rawRequest(demo.url, { path: '/api/posts/1?nocache=1' });
+      expect([withAuth, withCookie, bypass].map((r) => r.headers['x-cache'])).toEqual(['BYPASS', 'BYPASS', 'BYPASS']);
+      expect(await laneHits(demo)).toBe(1);
+    });
+
+    it('old data after a write was acknowledged', async () => {
+      for (let round = 0; round < 20; round++) {
+        await rawRequest(demo.url, { path: '/api/posts/4' });
+        const title = `Title ${round}`;
+        const write = await fetch(`${demo.url}/api/posts/4`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title }),
+        });
+        expect(write.status).toBe(200);
+        const reads = await Promise.all([1, 2, 3].map(() => rawRequest(demo.url, { path: '/api/posts/4' })));
+        expect(reads.map((r) => (JSON.parse(r.body) as { post: { title: string } }).post.title)).toEqual([title, title, title]);
+      }
+      expect(await laneHits(demo)).toBeGreaterThan(0);
+    });
+
+    it('an expired entry: the interceptor serves and refreshes it', async () => {
+      await rawRequest(demo.url, { path: '/api/users' });
+      demo.clock.advance(301_000);
+      const before = await laneHits(demo);
+      expect((await rawRequest(demo.url, { path: '/api/users' })).headers['x-cache']).toBe('MISS');
+      expect(await laneHits(demo)).toBe(before);
+    });
+  });
+
+  describe('over a hung Redis', () => {
+    let redis: RedisProcess;
+    let demo: RunningDemo;
+
+    beforeAll(async () => {
+      redis = await RedisProcess.start();
+      demo = await startDemo(
+        adapter,
+        { CACHE_FAST_LANE: 'true', CACHE_STORE: 'redis', REDIS_URL: redis.url, CACHE_KEY_PREFIX: uniquePrefix(), CACHE_OP_TIMEOUT_MS: '100' },
+        { circuitBreaker: { failureThreshold: 1000, cooldownMs: 200 } },
+        new ManualClock(Date.now()),
+      );
+    });
+    afterAll(async () => {
+      redis.resume();
+      await demo.close();
+      await redis.stop();
+    });
+
+    it('costs a lane request one store timeout (the interceptor does not look the key up again), and never fails it', async () => {
+      await rawRequest(demo.url, { path: '/api/users/1' });
+      expect((await rawRequest(demo.url, { path: '/api/users/1' })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(demo)).toBe(1);
+      redis.pause();
+      const errorsBefore = await storeGetTimeouts(demo);
+      const res = await rawRequest(demo.url, { path: '/api/users/1' });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-cache']).toBe('BYPASS');
+      // One timed-out read for the request: the lane's. (The fill's fence snapshot is refused too.)
+      expect((await storeGetTimeouts(demo)) - errorsBefore).toBe(1);
+    });
+  });
+});
+
+/** `cache_store_errors_total{operation="get"}`: reads of the store that failed. */
+async function storeGetTimeouts(demo: RunningDemo): Promise<number> {
+  const metric = await demo.app.get<Counter>(getToken('cache_store_errors_total')).get();
+  return metric.values.filter((v) => v.labels.operation === 'get').reduce((sum, v) => sum + v.value, 0);
+}
