@@ -19,7 +19,7 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
-/** Boots the demo on a free port with a fake clock and no simulated latency (unless asked). */
+/** Boots the demo on a free port with a fake clock and no simulated latency (unless asked), the fast lane on (unless TEST_FAST_LANE=false). */
 export async function startDemo(
   adapter: Adapter,
   env: Record<string, string> = {},
@@ -34,7 +34,8 @@ export async function startDemo(
     data,
     logger: false,
     processMetrics: false,
-    env: { DEMO_DB_LATENCY_MS: '0', CACHE_WARM_PATHS: '', ...env },
+    // `npm run test:lane-off` runs the demo suites again with the fast lane off.
+    env: { DEMO_DB_LATENCY_MS: '0', CACHE_WARM_PATHS: '', CACHE_FAST_LANE: process.env.TEST_FAST_LANE ?? 'true', ...env },
   });
   await app.listen(0, '127.0.0.1');
   const statuses: number[] = [];
