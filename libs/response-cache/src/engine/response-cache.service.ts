@@ -136,6 +136,9 @@ export class ResponseCacheService implements OnModuleDestroy {
     // An invalidation this instance acknowledged has not reached the store yet: nothing it holds
     // can be trusted until the retry lands.
     if (this.pending.active) return STORE_FAILED;
+    // In process memory (the memory store, a tiered L1): no round trip, no timer.
+    const near = this.store.peek?.(key);
+    if (near !== undefined) return near;
     try {
       return await this.store.get(key, tags === undefined ? undefined : fenceTagsOf(key, tags));
     } catch (error) {

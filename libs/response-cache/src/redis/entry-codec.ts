@@ -6,9 +6,10 @@ const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** "RC" + format version. Entries of another version or shape decode to undefined (a miss). */
-const MAGIC = Buffer.from('RC2');
-/** Magic, flags (1), meta length (4), body length (4), CRC-32 of meta and body (4). */
-const HEADER_LENGTH = MAGIC.length + 13;
+const MAGIC = Buffer.from('RC3');
+/** Magic, flags (1), meta length (4), body length (4), gzip copy length (4), CRC-32 of the rest (4). */
+const HEADER_LENGTH = MAGIC.length + 17;
+/** The body is stored compressed (an entry without a gzip copy, above the threshold): inflated on read. */
 const FLAG_GZIP = 1;
 const SYNC_INFLATE_BELOW = 16 * 1024;
 
@@ -33,11 +34,13 @@ interface Meta {
 }
 
 /**
- * Binary layout: `RC2`, one flag byte, the meta length and the body length (4 bytes each), a
- * CRC-32 of meta and body (4 bytes), the meta JSON (status, headers, ETag, times, fence), then the
- * body bytes (gzip-compressed above the threshold when that makes them smaller). A frame whose
- * lengths or checksum do not match (truncated, garbled) decodes as a miss. Compression runs off
- * the event loop (zlib's thread pool).
+ * Binary layout: `RC3`, one flag byte, the meta, body and gzip-copy lengths (4 bytes each), a
+ * CRC-32 of what follows (4 bytes), the meta JSON (status, headers, ETag, times, fence), the body
+ * bytes, then the entry's gzip copy if it has one. A hit reads the body and the copy as they are
+ * (no inflating, no compressing); only an entry without a copy (the value API, compression off in
+ * the module) stores its body compressed above the threshold, and is inflated on read. A frame
+ * whose lengths or checksum do not match (truncated, garbled) decodes as a miss. Compression runs
+ * off the event loop (zlib's thread pool).
  */
 export async function encodeEntry(entry: CacheEntry, retainUntil: number, options: CodecOptions): Promise<Buffer> {
   const meta: Meta = {
@@ -54,10 +57,9 @@ export async function encodeEntry(entry: CacheEntry, retainUntil: number, option
   const metaBytes = Buffer.from(JSON.stringify(meta));
   let body: Buffer = Buffer.from(entry.body, 'utf8');
   let flags = 0;
-  if (entry.gzip !== undefined) {
-    body = entry.gzip; // already compressed for compressed hits: stored as it is
-    flags |= FLAG_GZIP;
-  } else if (options.compression && body.length > options.compressionThresholdBytes) {
+  // An entry with a gzip copy (compressed hits) keeps both, so that no hit inflates or compresses.
+  const copy = entry.gzip ?? EMPTY;
+  if (entry.gzip === undefined && options.compression && body.length > options.compressionThresholdBytes) {
     const compressed = await gzipAsync(body);
     if (compressed.length < body.length) {
       body = compressed;
@@ -69,9 +71,12 @@ export async function encodeEntry(entry: CacheEntry, retainUntil: number, option
   header.writeUInt8(flags, MAGIC.length);
   header.writeUInt32BE(metaBytes.length, MAGIC.length + 1);
   header.writeUInt32BE(body.length, MAGIC.length + 5);
-  header.writeUInt32BE(crc32(body, crc32(metaBytes)), MAGIC.length + 9);
-  return Buffer.concat([header, metaBytes, body]);
+  header.writeUInt32BE(copy.length, MAGIC.length + 9);
+  header.writeUInt32BE(crc32(copy, crc32(body, crc32(metaBytes))), MAGIC.length + 13);
+  return Buffer.concat([header, metaBytes, body, copy]);
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function isMeta(value: unknown): value is Meta {
   const m = value as Meta;
@@ -104,13 +109,15 @@ export async function decodeEntry(raw: Buffer): Promise<DecodedEntry | undefined
     const flags = raw.readUInt8(MAGIC.length);
     const metaLength = raw.readUInt32BE(MAGIC.length + 1);
     const bodyLength = raw.readUInt32BE(MAGIC.length + 5);
-    if (HEADER_LENGTH + metaLength + bodyLength !== raw.length) return undefined;
-    const metaBytes = raw.subarray(HEADER_LENGTH, HEADER_LENGTH + metaLength);
-    let body = raw.subarray(HEADER_LENGTH + metaLength);
-    if (crc32(body, crc32(metaBytes)) !== raw.readUInt32BE(MAGIC.length + 9)) return undefined;
-    const meta: unknown = JSON.parse(metaBytes.toString('utf8'));
+    const copyLength = raw.readUInt32BE(MAGIC.length + 9);
+    const bodyStart = HEADER_LENGTH + metaLength;
+    if (bodyStart + bodyLength + copyLength !== raw.length) return undefined;
+    if (crc32(raw.subarray(HEADER_LENGTH)) !== raw.readUInt32BE(MAGIC.length + 13)) return undefined;
+    const meta: unknown = JSON.parse(raw.toString('utf8', HEADER_LENGTH, bodyStart));
     if (!isMeta(meta)) return undefined;
-    let gzip: Buffer | undefined;
+    let body = raw.subarray(bodyStart, bodyStart + bodyLength);
+    // The gzip copy as it is: a view of the reply, which holds nothing else the hit does not send.
+    let gzip: Buffer | undefined = copyLength === 0 ? undefined : raw.subarray(bodyStart + bodyLength);
     if ((flags & FLAG_GZIP) !== 0) {
       gzip = Buffer.from(body); // a copy, not a view that pins the whole reply buffer
       // Small bodies inflate faster in place than with a round trip through zlib's thread pool.

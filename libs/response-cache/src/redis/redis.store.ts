@@ -128,9 +128,16 @@ export class RedisCacheStore implements CacheStore {
     }
   }
 
+  /** The entry's bytes and the versions of `tags`: one command on a single node; on Cluster, auto-pipelined reads. */
+  private async read(key: string, tags: readonly string[]): Promise<[Buffer | null, number[]]> {
+    if (this.isCluster) return Promise.all([this.entryBytes(key), this.versions(tags)]);
+    const [raw, ...versions] = await this.scripts.rcReadBuffer(tags.length + 1, this.entryKey(key), ...tags.map((t) => this.versionKey(t)));
+    return [raw, versions.map(parseVersion)];
+  }
+
   async get(key: string, fenceTags?: readonly string[]): Promise<CacheEntry | undefined> {
     const expected = [...(fenceTags ?? []), GENERATION_TAG];
-    const [raw, versions] = await Promise.all([this.entryBytes(key), this.versions(expected)]);
+    const [raw, versions] = await this.read(key, expected);
     if (raw === null) return undefined;
     const decoded = await decodeEntry(raw);
     // Unreadable (corrupted, another version): a miss, and the next fill replaces it.

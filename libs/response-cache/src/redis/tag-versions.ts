@@ -63,7 +63,21 @@ end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
 return 1`;
 
+/**
+ * A hit in one command: the entry (KEYS[1]) and the versions of its fence tags (the other keys),
+ * read atomically; a key of another type (WRONGTYPE) reads as nil.
+ */
+const READ = `
+local out = {}
+for i = 1, #KEYS do
+  local v = redis.pcall('GET', KEYS[i])
+  if type(v) ~= 'string' then v = false end
+  out[i] = v
+end
+return out`;
+
 type ScriptedClient = RedisClient & {
+  rcReadBuffer(numKeys: number, ...keys: string[]): Promise<(Buffer | null)[]>;
   rcSnapshot(key: string, fresh: string, ttlMs: number): Promise<[string, number]>;
   rcBump(key: string, fresh: string, ttlMs: number): Promise<number>;
   rcExtend(key: string, ttlMs: number): Promise<number>;
@@ -78,6 +92,7 @@ export function defineVersionScripts(client: RedisClient): ScriptedClient {
     client.defineCommand('rcBump', { numberOfKeys: 1, lua: BUMP });
     client.defineCommand('rcExtend', { numberOfKeys: 1, lua: EXTEND });
     client.defineCommand('rcFencedSet', { lua: FENCED_SET });
+    client.defineCommand('rcRead', { lua: READ });
   }
   return scripted;
 }
@@ -91,8 +106,9 @@ export function freshVersion(): string {
 }
 
 /** A version as read: a decimal integer, else {@link UNKNOWN_VERSION}. */
-export function parseVersion(raw: string | null | undefined): number {
-  return typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : UNKNOWN_VERSION;
+export function parseVersion(raw: string | Buffer | null | undefined): number {
+  const text = Buffer.isBuffer(raw) ? raw.toString('latin1') : raw;
+  return typeof text === 'string' && /^\d{1,15}$/.test(text) ? Number(text) : UNKNOWN_VERSION;
 }
 
 /** Server errors (WRONGTYPE and the like) are about one key's content, not the connection. */

@@ -87,6 +87,13 @@ export class TieredCacheStore implements CacheStore {
     return entry;
   }
 
+  /** The L1 copy, while the bus is trusted (as `get` reads it first). */
+  peek(key: string): CacheEntry | undefined {
+    if (!this.subscribed) return undefined;
+    const local = this.l1.peek(key);
+    return local === undefined ? undefined : (this.originals.get(local) ?? local);
+  }
+
   async set(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean> {
     const fencedAt = this.fencedAt.get(entry.fence);
     const stored = await this.l2.set(key, entry, ttlMs);

@@ -75,6 +75,12 @@ export interface CacheStore {
    */
   get(key: string, fenceTags?: readonly string[]): Promise<CacheEntry | undefined>;
   /**
+   * Optional: the entry under `key` if this process holds it (the memory store, a tiered store's
+   * L1), read synchronously with the same checks as `get`; undefined sends the caller to `get`.
+   * It never waits on anything, so it is neither timed nor counted by the circuit breaker.
+   */
+  peek?(key: string): CacheEntry | undefined;
+  /**
    * Stores `entry` for `ttlMs` (the store may evict it earlier). Returns false, storing
    * nothing, when any version in `entry.fence` is no longer current.
    */

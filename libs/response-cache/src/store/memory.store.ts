@@ -64,6 +64,10 @@ export class MemoryCacheStore implements CacheStore {
     return Promise.resolve(this.read(key));
   }
 
+  peek(key: string): CacheEntry | undefined {
+    return this.read(key);
+  }
+
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean> {
     if (!this.holds(entry.fence) || ttlMs <= 0) return Promise.resolve(false);
     // A gzip buffer that shares its memory (a slice of zlib's output chunk, or a small copy in

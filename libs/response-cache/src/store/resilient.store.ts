@@ -110,6 +110,10 @@ export class ResilientCacheStore implements CacheStore {
   get(key: string, fenceTags?: readonly string[]): Promise<CacheEntry | undefined> {
     return this.run('get', () => this.inner.get(key, fenceTags));
   }
+  /** In-process reads (a tiered store's L1) cannot hang: passed through, untimed. */
+  peek(key: string): CacheEntry | undefined {
+    return this.inner.peek?.(key);
+  }
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean> {
     return this.run('set', () => this.inner.set(key, entry, ttlMs));
   }
