@@ -209,7 +209,9 @@ async function stampede(url: string): Promise<number> {
 
 const CORE: Scenario[] = [
   { id: 'a', label: '(a) bare route, no interceptor', server: 'bare', path: '/bare' },
+  { id: 'ceiling', label: 'ceiling: the platform alone (no Nest) answering from a Map before routing', server: 'ceiling', path: '/cached' },
   { id: 'b', label: '(b) ResponseCache hit (memory)', server: 'ours', path: '/cached' },
+  { id: 'lane', label: 'fast-lane hit (memory)', server: 'ours-lane', path: '/cached' },
   { id: 'bm', label: '(bm) ResponseCache hit (memory), Prometheus metrics on', server: 'ours-metrics', path: '/cached' },
   { id: 'c', label: '(c) undecorated route, our interceptor bound globally', server: 'ours-global', path: '/undecorated' },
   { id: 'c0', label: '(c0) undecorated route, a no-op global interceptor (Nest floor)', server: 'noop', path: '/bare' },
@@ -219,8 +221,12 @@ const CORE: Scenario[] = [
 
 const STORES: Scenario[] = [
   { id: 'a', label: '(a) bare route, no interceptor', server: 'bare', path: '/bare' },
+  { id: 'memory', label: 'ResponseCache hit, memory store', server: 'ours', path: '/cached' },
+  { id: 'lane', label: 'fast-lane hit, memory store', server: 'ours-lane', path: '/cached' },
   { id: 'redis', label: 'ResponseCache hit, redis store', server: 'ours-redis', path: '/cached' },
-  { id: 'tiered', label: 'ResponseCache hit, tiered store', server: 'ours-tiered', path: '/cached' },
+  { id: 'lane-redis', label: 'fast-lane hit, redis store', server: 'ours-redis-lane', path: '/cached' },
+  { id: 'tiered', label: 'ResponseCache hit, tiered store (L1)', server: 'ours-tiered', path: '/cached' },
+  { id: 'lane-tiered', label: 'fast-lane hit, tiered store (L1)', server: 'ours-tiered-lane', path: '/cached' },
   { id: 'cm-redis', label: '@nestjs/cache-manager hit, Keyv Redis store', server: 'cache-manager-redis', path: '/cache-manager' },
 ];
 
@@ -289,8 +295,28 @@ function table(rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-/** BENCH_SECTIONS=core,stores,freshness (default: all). */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'core,stores,freshness').split(',').map((x) => x.trim()));
+/** BENCH_SECTIONS=core,stores,freshness,memory (default: all). */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'core,stores,freshness,memory').split(',').map((x) => x.trim()));
+
+/** What 10,000 cached 1.5 KB responses cost (a process of its own, with --expose-gc). */
+function memoryPerEntry(): Promise<{
+  entries: number;
+  bytesStored: number;
+  rssBytes: number;
+  heapBytes: number;
+  rssPerStoredByte: number;
+  heapPerStoredByte: number;
+}> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, 'memory-per-entry.js'), [], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`memory-per-entry exited with ${code}`))));
+  });
+}
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {
@@ -321,6 +347,14 @@ async function main(): Promise<void> {
           `bytes per hit of the 1.5 KB route: ${fresh.gzip.bytesPerRequest} with compressed hits (Accept-Encoding: gzip), ${fresh.hit.bytesPerRequest} without`,
         ];
 
+  let memoryLine = '';
+  if (SECTIONS.has('memory')) {
+    const m = await memoryPerEntry();
+    results.memoryPerEntry = m;
+    const mb = (x: number) => (x / 1024 / 1024).toFixed(1);
+    memoryLine = `memory for ${m.entries} cached 1.5 KB responses (memory store, through the app): heap after GC +${mb(m.heapBytes)} MB (${m.heapPerStoredByte}× the ${mb(m.bytesStored)} MB stored, bodies and gzip copies), RSS +${mb(m.rssBytes)} MB (${m.rssPerStoredByte}×) (target ≤ 2×)`;
+  }
+
   let storesTable = '';
   let hangLine = '';
   let busLine = '';
@@ -328,10 +362,16 @@ async function main(): Promise<void> {
   if (SECTIONS.has('stores')) {
     const redis = await RedisProcess.start(['--maxmemory', '512mb', '--maxmemory-policy', 'volatile-lru']);
     try {
-      const stores = await section('fastify', STORES, { REDIS_URL: redis.url });
-      await stopAll(stores.servers);
-      results.stores = stores.summary;
-      storesTable = table(stores.rows);
+      const storeRows: string[][] = [];
+      const storeResults: Record<string, unknown> = {};
+      for (const adapter of ['express', 'fastify'] as Adapter[]) {
+        const stores = await section(adapter, STORES, { REDIS_URL: redis.url });
+        await stopAll(stores.servers);
+        storeResults[adapter] = stores.summary;
+        storeRows.push(...stores.rows);
+      }
+      results.stores = storeResults;
+      storesTable = table(storeRows);
 
       const hang = await whileRedisHangs(redis);
       results.whileRedisHangs = hang;
@@ -356,7 +396,7 @@ async function main(): Promise<void> {
     '',
     `(median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${process.version})`,
     '',
-    'Stores (Fastify, a local redis-server):',
+    'Stores (a local redis-server):',
     '',
     storesTable,
     '',
@@ -367,6 +407,8 @@ async function main(): Promise<void> {
     'Freshness and compression:',
     '',
     ...freshLines,
+    '',
+    memoryLine,
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
   const dir = join(__dirname, '..', '..', 'bench', 'results');

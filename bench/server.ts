@@ -13,6 +13,7 @@ import {
   Module,
   NestInterceptor,
   Query,
+  Type,
   UseInterceptors,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
@@ -21,22 +22,13 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { prometheusMetrics } from 'nestjs-response-cache/prometheus';
 import { createKeyv } from '@keyv/redis';
 import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import type { ResponseCacheModuleOptions } from 'nestjs-response-cache';
+import { listenCeiling } from './ceiling';
+import { PAYLOAD } from './payload';
 import { RedisCacheStore, RedisStampedeLock, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `bench-${process.pid}:`;
-
-/** A constant JSON body of about 1.5 KB. */
-export const PAYLOAD = {
-  items: Array.from({ length: 12 }, (_, i) => ({
-    id: i + 1,
-    name: `Item number ${i + 1}`,
-    tags: ['alpha', 'beta'],
-    price: 10.5 + i,
-    inStock: i % 2 === 0,
-    description: 'A fixed description.',
-  })),
-};
 
 let slowRuns = 0;
 
@@ -102,8 +94,19 @@ function redisStore(): RedisCacheStore {
   return new RedisCacheStore({ client: createRedisClient({ url: REDIS_URL }), prefix: PREFIX, ownsClient: true });
 }
 
-@Module({ imports: [ResponseCacheModule.forRootAsync({ useFactory: () => ({ store: redisStore() }) })], controllers: [OursController] })
-class OursRedisModule {}
+function tieredStore(): TieredCacheStore {
+  const l2 = redisStore();
+  return new TieredCacheStore({ l2, subscriber: duplicateClient(l2.client), channel: `${PREFIX}bus` });
+}
+
+/** The cache module over OursController, with these options. */
+function oursWith(options: () => ResponseCacheModuleOptions): Type {
+  @Module({ imports: [ResponseCacheModule.forRootAsync({ useFactory: options })], controllers: [OursController] })
+  class OursWithModule {}
+  return OursWithModule;
+}
+
+const OursRedisModule = oursWith(() => ({ store: redisStore() }));
 
 /** Like ours-redis, with the cross-instance stampede lease (same prefix for every process). */
 @Module({
@@ -140,18 +143,7 @@ class OursRedisLockModule {}
 })
 class OursRedisSharedModule {}
 
-@Module({
-  imports: [
-    ResponseCacheModule.forRootAsync({
-      useFactory: () => {
-        const l2 = redisStore();
-        return { store: new TieredCacheStore({ l2, subscriber: duplicateClient(l2.client), channel: `${PREFIX}bus` }) };
-      },
-    }),
-  ],
-  controllers: [OursController],
-})
-class OursTieredModule {}
+const OursTieredModule = oursWith(() => ({ store: tieredStore() }));
 
 @Controller()
 class CacheManagerController {
@@ -214,25 +206,34 @@ const modules = {
   'ours-redis-lock': OursRedisLockModule,
   'ours-redis-shared': OursRedisSharedModule,
   'ours-tiered': OursTieredModule,
+  'ours-lane': oursWith(() => ({ fastLane: true })),
+  'ours-redis-lane': oursWith(() => ({ store: redisStore(), fastLane: true })),
+  'ours-tiered-lane': oursWith(() => ({ store: tieredStore(), fastLane: true })),
   'cache-manager-redis': CacheManagerRedisModule,
   'cache-manager': CacheManagerModule,
 } as const;
 
 async function main(): Promise<void> {
-  const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules, 'express' | 'fastify'];
-  const module = modules[scenario];
-  const app =
-    adapter === 'fastify'
-      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
-      : await NestFactory.create(module, { logger: false });
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  process.stdout.write(`PORT ${address.port}\n`);
+  const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules | 'ceiling', 'express' | 'fastify'];
+  let close: () => Promise<unknown>;
+  let port: number;
+  if (scenario === 'ceiling') {
+    ({ port, close } = await listenCeiling(adapter, JSON.stringify(PAYLOAD)));
+  } else {
+    const app =
+      adapter === 'fastify'
+        ? await NestFactory.create(modules[scenario], new FastifyAdapter(), { logger: false })
+        : await NestFactory.create(modules[scenario], { logger: false });
+    await app.listen(0, '127.0.0.1');
+    port = (app.getHttpServer().address() as { port: number }).port;
+    close = () => app.close();
+  }
+  process.stdout.write(`PORT ${port}\n`);
   // The runner asks for CPU time over IPC, to report server CPU per request.
   process.on('message', (message) => {
     if (message === 'cpu') process.send?.(process.cpuUsage());
   });
-  const shutdown = () => void app.close().then(() => process.exit(0));
+  const shutdown = () => void close().then(() => process.exit(0));
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }

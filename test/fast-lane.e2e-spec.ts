@@ -214,7 +214,13 @@ describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
       redis = await RedisProcess.start();
       demo = await startDemo(
         adapter,
-        { CACHE_FAST_LANE: 'true', CACHE_STORE: 'redis', REDIS_URL: redis.url, CACHE_KEY_PREFIX: uniquePrefix(), CACHE_OP_TIMEOUT_MS: '100' },
+        {
+          CACHE_FAST_LANE: 'true',
+          CACHE_STORE: 'redis',
+          REDIS_URL: redis.url,
+          CACHE_KEY_PREFIX: uniquePrefix(),
+          CACHE_OP_TIMEOUT_MS: '100',
+        },
         { circuitBreaker: { failureThreshold: 1000, cooldownMs: 200 } },
         new ManualClock(Date.now()),
       );

@@ -27,7 +27,16 @@ import { CacheStore } from './store/cache-store';
 const STARTUP_WAIT_MS = 2000;
 
 /** The module's services, provided and exported alike. */
-const services = [CacheEvents, CacheStats, CacheTelemetry, ResponseCacheService, ResponseCacheInterceptor, CacheWarmer, AdminTokenGuard, FastLane];
+const services = [
+  CacheEvents,
+  CacheStats,
+  CacheTelemetry,
+  ResponseCacheService,
+  ResponseCacheInterceptor,
+  CacheWarmer,
+  AdminTokenGuard,
+  FastLane,
+];
 
 const providers: Provider[] = [
   {

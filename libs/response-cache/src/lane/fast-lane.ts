@@ -104,7 +104,12 @@ export class FastLane implements OnModuleInit {
     const found = await this.cache.lookup(key, known.tags);
     const now = options.clock.now();
     // Misses, other variants, stale entries (and their refresh) are the interceptor's.
-    if (found === undefined || found === STORE_FAILED || found.expiresAt <= now || !this.representation.matchesVariant(exchange, found, plan)) {
+    if (
+      found === undefined ||
+      found === STORE_FAILED ||
+      found.expiresAt <= now ||
+      !this.representation.matchesVariant(exchange, found, plan)
+    ) {
       (request as Record<symbol, LaneLookup>)[LANE_LOOKUP] = { key, found };
       return false;
     }

@@ -39,7 +39,11 @@ export class StoreSizeReading {
 /** The contract's counters. */
 const COUNTERS: { name: string; help: string; labelNames: string[] }[] = [
   { name: 'cache_hits_total', help: 'Responses served from the cache', labelNames: ['route'] },
-  { name: 'cache_fast_lane_hits_total', help: 'Hits answered by the fast lane, before routing (also in cache_hits_total)', labelNames: ['route'] },
+  {
+    name: 'cache_fast_lane_hits_total',
+    help: 'Hits answered by the fast lane, before routing (also in cache_hits_total)',
+    labelNames: ['route'],
+  },
   { name: 'cache_misses_total', help: 'Cacheable requests that ran the handler', labelNames: ['route'] },
   { name: 'cache_bypass_total', help: 'Cacheable requests that skipped the cache, by reason', labelNames: ['route', 'reason'] },
   { name: 'cache_stale_total', help: 'Stale entries served (stale-while-revalidate, stale-if-error)', labelNames: ['route', 'reason'] },
@@ -142,7 +146,8 @@ export class ResponseCacheMetrics extends CacheMetricsSink {
     super();
     // prom-client calls `collect` before it reads a metric: the tallies are handed over then.
     const flush = () => this.flush();
-    for (const counter of [hits, laneHits, misses, bypasses, stale, coalesced]) (counter as unknown as { collect: () => void }).collect = flush;
+    for (const counter of [hits, laneHits, misses, bypasses, stale, coalesced])
+      (counter as unknown as { collect: () => void }).collect = flush;
   }
 
   request(result: RequestResult, route: string, seconds: number, reason?: string): void {
