@@ -81,6 +81,45 @@ async function guardApp(adapter: string, globalGuard: boolean): Promise<{ app: I
 }
 
 describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
+  it('runs after what main.ts registered (app.use() on Express, an onRequest hook on Fastify)', async () => {
+    @Module({ imports: [ResponseCacheModule.forRoot({ fastLane: true })], controllers: [MethodGuarded] })
+    class PlainModule {}
+    const app =
+      adapter === 'fastify'
+        ? await NestFactory.create(PlainModule as Type, new FastifyAdapter(), { logger: false })
+        : await NestFactory.create(PlainModule as Type, { logger: false });
+    // What an app sets up in main.ts before listen (CORS, helmet, request ids): it sees every request.
+    let seen = 0;
+    const instance = app.getHttpAdapter().getInstance() as {
+      addHook?: (name: string, hook: (request: unknown, reply: unknown, done: () => void) => void) => void;
+      use: (middleware: (request: unknown, response: unknown, next: () => void) => void) => void;
+    };
+    if (adapter === 'fastify') {
+      instance.addHook!('onRequest', (_request, _reply, done) => {
+        seen++;
+        done();
+      });
+    } else {
+      instance.use((_request, _response, next) => {
+        seen++;
+        next();
+      });
+    }
+    let hits = 0;
+    app.get(CacheEvents).subscribe((event) => {
+      if (event.reason === 'fast-lane') hits++;
+    });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = await app.getUrl();
+      for (let i = 0; i < 4; i++) await rawRequest(url, { path: '/m/free' });
+      expect(hits).toBe(3);
+      expect(seen).toBe(4);
+    } finally {
+      await app.close();
+    }
+  });
+
   it.each([false, true])('never answers a route with a guard in effect (method, controller; global guard: %s)', async (global) => {
     const { app, url, laneHits: hits } = await guardApp(adapter, global);
     try {
