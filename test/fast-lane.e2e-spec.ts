@@ -61,17 +61,23 @@ class ControllerGuarded {
   }
 }
 
-async function guardApp(adapter: string, globalGuard: boolean): Promise<{ app: INestApplication; url: string; laneHits: () => number }> {
-  @Module({
-    imports: [ResponseCacheModule.forRoot({ fastLane: true })],
-    controllers: [MethodGuarded, ControllerGuarded],
-    providers: globalGuard ? [{ provide: APP_GUARD, useClass: CountingGuard }] : [],
-  })
-  class GuardModule {}
+interface LaneApp {
+  app: INestApplication;
+  url: string;
+  /** Hits the lane answered so far (events with reason "fast-lane"). */
+  laneHits: () => number;
+}
+
+/**
+ * An app of `module` with the fast lane on, on `adapter`, listening on a free port; `beforeListen`
+ * is what its main.ts would do between create and listen.
+ */
+async function laneApp(adapter: string, module: Type, beforeListen?: (app: INestApplication) => void): Promise<LaneApp> {
   const app =
     adapter === 'fastify'
-      ? await NestFactory.create(GuardModule as Type, new FastifyAdapter(), { logger: false })
-      : await NestFactory.create(GuardModule as Type, { logger: false });
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+      : await NestFactory.create(module, { logger: false });
+  beforeListen?.(app);
   let hits = 0;
   app.get(CacheEvents).subscribe((event) => {
     if (event.type === 'hit' && event.reason === 'fast-lane') hits++;
@@ -80,40 +86,42 @@ async function guardApp(adapter: string, globalGuard: boolean): Promise<{ app: I
   return { app, url: await app.getUrl(), laneHits: () => hits };
 }
 
+function guardApp(adapter: string, globalGuard: boolean): Promise<LaneApp> {
+  @Module({
+    imports: [ResponseCacheModule.forRoot({ fastLane: true })],
+    controllers: [MethodGuarded, ControllerGuarded],
+    providers: globalGuard ? [{ provide: APP_GUARD, useClass: CountingGuard }] : [],
+  })
+  class GuardModule {}
+  return laneApp(adapter, GuardModule);
+}
+
 describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
   it('runs after what main.ts registered (app.use() on Express, an onRequest hook on Fastify)', async () => {
     @Module({ imports: [ResponseCacheModule.forRoot({ fastLane: true })], controllers: [MethodGuarded] })
     class PlainModule {}
-    const app =
-      adapter === 'fastify'
-        ? await NestFactory.create(PlainModule as Type, new FastifyAdapter(), { logger: false })
-        : await NestFactory.create(PlainModule as Type, { logger: false });
     // What an app sets up in main.ts before listen (CORS, helmet, request ids): it sees every request.
     let seen = 0;
-    const instance = app.getHttpAdapter().getInstance() as {
-      addHook?: (name: string, hook: (request: unknown, reply: unknown, done: () => void) => void) => void;
-      use: (middleware: (request: unknown, response: unknown, next: () => void) => void) => void;
-    };
-    if (adapter === 'fastify') {
-      instance.addHook!('onRequest', (_request, _reply, done) => {
-        seen++;
-        done();
-      });
-    } else {
-      instance.use((_request, _response, next) => {
-        seen++;
-        next();
-      });
-    }
-    let hits = 0;
-    app.get(CacheEvents).subscribe((event) => {
-      if (event.reason === 'fast-lane') hits++;
+    const { app, url, laneHits } = await laneApp(adapter, PlainModule, (created) => {
+      const instance = created.getHttpAdapter().getInstance() as {
+        addHook?: (name: string, hook: (request: unknown, reply: unknown, done: () => void) => void) => void;
+        use: (middleware: (request: unknown, response: unknown, next: () => void) => void) => void;
+      };
+      if (adapter === 'fastify') {
+        instance.addHook!('onRequest', (_request, _reply, done) => {
+          seen++;
+          done();
+        });
+      } else {
+        instance.use((_request, _response, next) => {
+          seen++;
+          next();
+        });
+      }
     });
-    await app.listen(0, '127.0.0.1');
     try {
-      const url = await app.getUrl();
       for (let i = 0; i < 4; i++) await rawRequest(url, { path: '/m/free' });
-      expect(hits).toBe(3);
+      expect(laneHits()).toBe(3);
       expect(seen).toBe(4);
     } finally {
       await app.close();

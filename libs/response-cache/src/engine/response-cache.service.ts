@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { CacheSetOptions, FillResult, Produced, STORE_FAILED, valueEntry } from './engine-entries';
+import { FillLease } from './fill-lease';
 import { PendingInvalidations } from './pending-invalidations';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { redactSecrets } from '../observability/operation-logger';
@@ -8,7 +9,6 @@ import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { seconds } from '../options/option-checks';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
-import type { StampedeLock } from '../store/stampede-lock';
 
 /**
  * The cache engine: usable without HTTP (`get`, `set`, `wrap`, `invalidateTags`, `delete`,
@@ -25,12 +25,24 @@ export class ResponseCacheService implements OnModuleDestroy {
   private readonly writes = new Set<Promise<unknown>>();
   /** Invalidations the store refused (down, slow): retried until it takes them. */
   private readonly pending = new PendingInvalidations(() => this.store);
+  /** The cross-instance lease of cold keys, when a `stampedeLock` is configured. */
+  private readonly lease?: FillLease;
 
   /** @internal */
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly telemetry: CacheTelemetry,
-  ) {}
+  ) {
+    const lock = options.stampedeLock;
+    this.lease =
+      lock === undefined
+        ? undefined
+        : new FillLease(lock, options.stampedeWaitMs, {
+            lookup: (key, tags) => this.lookup(key, tags),
+            isFresh: (entry) => entry.expiresAt > this.options.clock.now(),
+            storeError: (operation, error) => this.storeError(operation, error),
+          });
+  }
 
   get store(): CacheStore {
     return this.options.store;
@@ -137,10 +149,12 @@ export class ResponseCacheService implements OnModuleDestroy {
     // can be trusted until the retry lands.
     if (this.pending.active) return STORE_FAILED;
     // In process memory (the memory store, a tiered L1): no round trip, no timer.
-    const near = this.store.peek?.(key);
-    if (near !== undefined) return near;
+    const store = this.store;
+    const near = store.peek?.(key);
+    // A local store's peek is its read: a miss there is a miss.
+    if (near !== undefined || (store.local === true && store.peek !== undefined)) return near;
     try {
-      return await this.store.get(key, tags === undefined ? undefined : fenceTagsOf(key, tags));
+      return await store.get(key, tags === undefined ? undefined : fenceTagsOf(key, tags));
     } catch (error) {
       this.storeError('get', error);
       return STORE_FAILED;
@@ -165,21 +179,16 @@ export class ResponseCacheService implements OnModuleDestroy {
     let share!: (entry: CacheEntry | undefined) => void;
     this.flights.set(key, new Promise((resolve) => (share = resolve)));
     try {
-      const lock = this.options.stampedeLock;
-      if (lock === undefined) {
+      const lease = this.lease;
+      if (lease === undefined) {
         const { result } = await this.produceAndStore(key, tags, ttlMs, produce);
         share(result.entry);
         return result;
       }
       // Across instances: one holds the lease and fills; the others wait for it to land.
-      let token: string | undefined | null = null; // null: the lock did not answer; go on without it
-      try {
-        token = await lock.acquire(key);
-      } catch (error) {
-        this.storeError('lock', error);
-      }
+      const token = await lease.acquire(key);
       if (token === undefined) {
-        const landed = await this.awaitRemoteFill(lock, key, tags);
+        const landed = await lease.awaitFill(key, tags);
         if (landed !== undefined) {
           share(landed);
           return { collapsed: true, entry: landed };
@@ -192,13 +201,7 @@ export class ResponseCacheService implements OnModuleDestroy {
         share(filled.result.entry);
         return filled.result;
       } finally {
-        if (typeof token === 'string') {
-          const held = token;
-          // Waiters are woken once the entry is in the store, never before.
-          void (written ?? Promise.resolve(false))
-            .then(() => lock.release(key, held))
-            .catch((error: unknown) => this.storeError('unlock', error));
-        }
+        if (typeof token === 'string') lease.releaseAfter(key, token, written);
       }
     } finally {
       share(undefined); // no-op once shared; releases the followers when produce threw
@@ -255,21 +258,6 @@ export class ResponseCacheService implements OnModuleDestroy {
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
     const written = entry === undefined ? undefined : this.track(this.write(key, entry, produced.retainMs ?? ttlMs));
     return { result: { collapsed: false, value: produced.value, entry }, written };
-  }
-
-  /**
-   * Waits (bounded by `stampedeWaitMs`) for the instance holding the lease to announce that the
-   * entry landed, then reads it. Undefined: it did not land in time, or is not fresh.
-   */
-  private async awaitRemoteFill(lock: StampedeLock, key: string, tags: readonly string[]): Promise<CacheEntry | undefined> {
-    const landed = lock.waitFor(key, this.options.stampedeWaitMs);
-    // It may have landed between the refused lease and the wait: look once before waiting.
-    let entry = await this.lookup(key, tags);
-    if (entry === undefined) {
-      await landed;
-      entry = await this.lookup(key, tags);
-    }
-    return entry !== undefined && entry !== STORE_FAILED && entry.expiresAt > this.options.clock.now() ? entry : undefined;
   }
 
   /** The fence of a fill: the versions of its tags and of its key, read before it runs. */
