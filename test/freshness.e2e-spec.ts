@@ -1,16 +1,14 @@
 import { ResponseCacheService } from 'nestjs-response-cache';
-import { DemoData } from '../apps/demo/src/data/demo-database';
 import { ADAPTERS, RunningDemo, dbQueries, startDemo } from './support/demo-app';
 
 const TOKEN = 'test-admin-token';
 
 describe.each(ADAPTERS)('stale-while-revalidate and stale-if-error on %s', (adapter) => {
   let demo: RunningDemo;
-  let data: DemoData;
   const get = (path = '/api/users/1') => fetch(`${demo.url}${path}`);
   const name = async (res: Response) => ((await res.json()) as { user: { name: string } }).user.name;
   /** Changes the row behind the cache's back, so that a refresh is visible. */
-  const rename = (to: string) => data.users.set(1, { ...data.users.get(1)!, name: to });
+  const rename = (to: string) => demo.sql('UPDATE users SET name = $1 WHERE id = 1', [to]);
   const setDb = (body: object) =>
     fetch(`${demo.url}/admin/demo/db`, {
       method: 'PUT',
@@ -20,8 +18,7 @@ describe.each(ADAPTERS)('stale-while-revalidate and stale-if-error on %s', (adap
   const settle = () => demo.app.get(ResponseCacheService).settle();
 
   async function boot(env: Record<string, string>, cacheOptions?: object) {
-    data = new DemoData();
-    demo = await startDemo(adapter, { CACHE_TTL_SECONDS: '10', CACHE_ADMIN_TOKEN: TOKEN, ...env }, cacheOptions, undefined, data);
+    demo = await startDemo(adapter, { CACHE_TTL_SECONDS: '10', CACHE_ADMIN_TOKEN: TOKEN, ...env }, cacheOptions);
   }
   afterEach(async () => {
     await demo.close();
@@ -31,7 +28,7 @@ describe.each(ADAPTERS)('stale-while-revalidate and stale-if-error on %s', (adap
     // 100 ms of database latency keeps the refresh running while the ten requests are answered.
     await boot({ CACHE_STALE_WHILE_REVALIDATE_SECONDS: '60', DEMO_DB_LATENCY_MS: '100' });
     expect(await name(await get())).toBe('Ada Lovelace');
-    rename('Ada (refreshed)');
+    await rename('Ada (refreshed)');
     demo.clock.advance(12_000);
     const before = await dbQueries(demo);
     const stale = await Promise.all(Array.from({ length: 10 }, () => get()));
@@ -75,7 +72,7 @@ describe.each(ADAPTERS)('stale-while-revalidate and stale-if-error on %s', (adap
     await boot({ CACHE_STALE_IF_ERROR_SECONDS: '300' });
     await get();
     demo.clock.advance(20_000);
-    data.users.delete(1);
+    await demo.sql('DELETE FROM users WHERE id = 1');
     expect((await get()).status).toBe(404);
   });
 

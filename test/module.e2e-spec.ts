@@ -251,6 +251,9 @@ describe('startup validation', () => {
     expect(() => loadDemoConfig({ CACHE_TTL_SECONDS: 'soon' })).toThrow(/CACHE_TTL_SECONDS="soon" is invalid: expected a number/);
     expect(() => loadDemoConfig({ HTTP_ADAPTER: 'koa' })).toThrow(/express or fastify/);
     expect(() => loadDemoConfig({ CACHE_OP_TIMEOUT_MS: '1000' })).toThrow(/CACHE_OP_TIMEOUT_MS/);
+    expect(() => loadDemoConfig({ DATABASE_URL: 'mysql://root:secret@db/app' })).toThrow(/DATABASE_URL.*postgres:\/\//);
+    expect(() => loadDemoConfig({ DATABASE_URL: 'mysql://root:secret@db/app' })).not.toThrow(/secret/);
+    expect(loadDemoConfig({ DATABASE_URL: ' postgres://u@h/d ' }).databaseUrl).toBe('postgres://u@h/d');
     expect(loadDemoConfig({})).toMatchObject({
       port: 3000,
       httpAdapter: 'express',
@@ -258,7 +261,8 @@ describe('startup validation', () => {
       cacheTtlSeconds: 300,
       cacheKeyPrefix: 'rc:',
       cacheMaxMemoryMb: 100,
-      dbLatencyMs: 25,
+      dbLatencyMs: 0,
+      databaseUrl: undefined,
     });
   });
 });

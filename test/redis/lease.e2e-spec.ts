@@ -1,6 +1,5 @@
 import { ManualClock } from 'nestjs-response-cache';
 import { RedisStampedeLock, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
-import { DemoData } from '../../apps/demo/src/data/demo-database';
 import { RunningDemo, dbQueries, rawRequest, startDemo } from '../support/demo-app';
 import { RedisProcess } from '../support/redis-harness';
 import { eventually, uniquePrefix, whenReady } from '../support/redis-stores';
@@ -67,10 +66,9 @@ describe('cross-instance stampede lease (a real Redis)', () => {
       DEMO_DB_LATENCY_MS: '200',
       CACHE_STAMPEDE_LOCK: String(lockOn),
     };
-    const data = new DemoData();
     const clock = new ManualClock(Date.now());
-    const a = await startDemo('fastify', env, undefined, clock, data);
-    const b = await startDemo('express', env, undefined, clock, data);
+    const a = await startDemo('fastify', env, undefined, clock);
+    const b = await startDemo('express', env, undefined, clock, a.databaseUrl);
     const ready = async (demo: RunningDemo) => eventually(async () => (await fetch(`${demo.url}/health/ready`)).status === 200, 'ready');
     try {
       await Promise.all([ready(a), ready(b)]);

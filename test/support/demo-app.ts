@@ -2,7 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
 import { ManualClock, ResponseCacheModuleOptions } from 'nestjs-response-cache';
 import { createDemoApp } from '../../apps/demo/src/create-demo-app';
-import { DemoData, DemoDatabase } from '../../apps/demo/src/data/demo-database';
+import { DemoDatabase, SQL_CLIENT } from '../../apps/demo/src/data/demo-database';
+import type { SqlClient } from '../../apps/demo/src/data/sql-client';
+import { freshDatabaseUrl } from './postgres';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 
@@ -14,28 +16,36 @@ export interface RunningDemo {
   url: string;
   clock: ManualClock;
   db: DemoDatabase;
+  /** The demo's PostgreSQL (a schema of the run's test database); another app given it shares the data. */
+  databaseUrl: string;
+  /** A statement on the demo's database behind the cache's back (not counted in demo_db_queries_total). */
+  sql<R = unknown>(text: string, params?: unknown[]): Promise<R[]>;
   /** Status codes of every response the server wrote, in order. */
   statuses: number[];
   close(): Promise<void>;
 }
 
-/** Boots the demo on a free port with a fake clock and no simulated latency (unless asked), the fast lane on (unless TEST_FAST_LANE=false). */
+/**
+ * Boots the demo on a free port with a fake clock, the fast lane on (unless TEST_FAST_LANE=false),
+ * and a database of its own on the test PostgreSQL, migrated and seeded (unless `databaseUrl`
+ * names one to share).
+ */
 export async function startDemo(
   adapter: Adapter,
   env: Record<string, string> = {},
   cacheOptions?: Partial<ResponseCacheModuleOptions>,
   clock = new ManualClock(),
-  data?: DemoData,
+  databaseUrl?: string,
 ): Promise<RunningDemo> {
+  const database = databaseUrl ?? (await freshDatabaseUrl());
   const app = await createDemoApp({
     adapter,
     clock,
     cacheOptions,
-    data,
     logger: false,
     processMetrics: false,
     // `npm run test:lane-off` runs the demo suites again with the fast lane off.
-    env: { DEMO_DB_LATENCY_MS: '0', CACHE_WARM_PATHS: '', CACHE_FAST_LANE: process.env.TEST_FAST_LANE ?? 'true', ...env },
+    env: { DATABASE_URL: database, CACHE_WARM_PATHS: '', CACHE_FAST_LANE: process.env.TEST_FAST_LANE ?? 'true', ...env },
   });
   await app.listen(0, '127.0.0.1');
   const statuses: number[] = [];
@@ -47,6 +57,8 @@ export async function startDemo(
     url: `http://127.0.0.1:${address.port}`,
     clock,
     db: app.get(DemoDatabase),
+    databaseUrl: database,
+    sql: (text, params) => app.get<SqlClient>(SQL_CLIENT).query(text, params),
     statuses,
     close: () => app.close(),
   };

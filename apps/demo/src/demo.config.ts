@@ -16,6 +16,8 @@ export interface DemoConfig {
   cacheFastLane: boolean;
   cacheAdminToken?: string;
   dbLatencyMs: number;
+  /** DATABASE_URL: the PostgreSQL server of the demo's data; unset: PGlite in the process. */
+  databaseUrl?: string;
   staleWhileRevalidateSeconds: number;
   staleIfErrorSeconds: number;
   /** CACHE_WARM_PATHS: comma-separated paths warmed on startup (demo extra). */
@@ -86,6 +88,13 @@ function warmPaths(raw: string | undefined): string[] {
   return paths;
 }
 
+function databaseUrl(raw: string | undefined): string | undefined {
+  const url = raw?.trim();
+  if (url === undefined || url === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new DemoConfigError('DATABASE_URL', '(hidden)', 'a postgres:// or postgresql:// URL');
+  return url;
+}
+
 export function loadDemoConfig(env: Env): DemoConfig {
   const nodes = (env.REDIS_CLUSTER_NODES ?? '')
     .split(',')
@@ -111,7 +120,8 @@ export function loadDemoConfig(env: Env): DemoConfig {
     cacheLogOperations: bool(env, 'CACHE_LOG_OPERATIONS', false),
     cacheFastLane: bool(env, 'CACHE_FAST_LANE', true),
     cacheAdminToken: token === '' ? undefined : token,
-    dbLatencyMs: number(env, 'DEMO_DB_LATENCY_MS', 25, 0, 60_000),
+    dbLatencyMs: number(env, 'DEMO_DB_LATENCY_MS', 0, 0, 60_000),
+    databaseUrl: databaseUrl(env.DATABASE_URL),
     staleWhileRevalidateSeconds: number(env, 'CACHE_STALE_WHILE_REVALIDATE_SECONDS', 0, 0),
     staleIfErrorSeconds: number(env, 'CACHE_STALE_IF_ERROR_SECONDS', 0, 0),
     warmPaths: warmPaths(env.CACHE_WARM_PATHS),

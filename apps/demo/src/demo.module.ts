@@ -6,7 +6,10 @@ import type { Clock, ResponseCacheModuleOptions } from 'nestjs-response-cache';
 import { prometheusMetrics } from 'nestjs-response-cache/prometheus';
 import { ResponseCacheHealthIndicator } from 'nestjs-response-cache/terminus';
 import { createDemoStore } from './demo-store';
-import { DB_OPTIONS, DEMO_DATA, DbOptions, DemoData, DemoDatabase } from './data/demo-database';
+import { DB_OPTIONS, DbOptions, DemoDatabase, SQL_CLIENT } from './data/demo-database';
+import { migrate } from './data/schema';
+import { openSqlClient } from './data/sql-client';
+import { FeedController } from './feed/feed.controller';
 import { DemoConfig, loadDemoConfig } from './demo.config';
 import { JobsController } from './jobs/jobs.controller';
 import { PostsController } from './posts/posts.controller';
@@ -21,8 +24,6 @@ export interface DemoModuleOptions {
   env?: Record<string, string | undefined>;
   /** Clock for the cache (tests inject a fake one). */
   clock?: Clock;
-  /** Rows shared with other app instances in the same process (tests of several instances). */
-  data?: DemoData;
   /** Cache options laid over those from the environment (tests shorten the breaker's cool-down). */
   cacheOptions?: Partial<ResponseCacheModuleOptions>;
   /** Collect the Node process metrics too (default true; tests that boot many apps turn it off). */
@@ -68,10 +69,21 @@ export class DemoModule {
           },
         }),
       ],
-      controllers: [UsersController, PostsController, JobsController, SystemController, DemoAdminController],
+      controllers: [UsersController, PostsController, FeedController, JobsController, SystemController, DemoAdminController],
       providers: [
         DemoDatabase,
-        { provide: DEMO_DATA, useValue: options.data ?? new DemoData() },
+        {
+          provide: SQL_CLIENT,
+          inject: [ConfigService],
+          useFactory: async (config: ConfigService) => {
+            const sql = await openSqlClient(config.getOrThrow<DemoConfig>('demo').databaseUrl);
+            await migrate(sql).catch(async (error: unknown) => {
+              await sql.close();
+              throw error;
+            });
+            return sql;
+          },
+        },
         ResponseCacheHealthIndicator,
         {
           provide: DB_OPTIONS,

@@ -1,5 +1,5 @@
 import { Controller, DynamicModule, Get, Inject, Module, Provider, Res } from '@nestjs/common';
-import { PrometheusController, PrometheusModule, makeCounterProvider } from '@willsoto/nestjs-prometheus';
+import { PrometheusController, PrometheusModule, makeCounterProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The app's own Prometheus registry (one per app, so that tests can boot several apps in one process). */
@@ -21,7 +21,7 @@ export class DemoMetricsController extends PrometheusController {
 
 /**
  * The demo's metrics, global within the app: its registry (with the process metrics), the
- * provider of `demo_db_queries_total` (inject it with `@InjectMetric`), and `GET /metrics` through
+ * providers of `demo_db_queries_total` and `demo_db_query_duration_seconds` (inject them with `@InjectMetric`), and `GET /metrics` through
  * `PrometheusModule`. The cache's metrics join the same registry through the `metrics: { registry }`
  * extra of `ResponseCacheModule`.
  */
@@ -33,8 +33,15 @@ export class DemoMetricsModule {
       { provide: DEMO_REGISTRY, useValue: registry },
       makeCounterProvider({
         name: 'demo_db_queries_total',
-        help: 'Calls into the demo data layer',
+        help: 'SQL statements the demo data layer sent to PostgreSQL (or failed on purpose), by operation',
         labelNames: ['operation'],
+        registers: [registry],
+      }),
+      makeHistogramProvider({
+        name: 'demo_db_query_duration_seconds',
+        help: 'Time PostgreSQL took to answer a demo data-layer statement, by operation',
+        labelNames: ['operation'],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
         registers: [registry],
       }),
     ];

@@ -31,9 +31,10 @@ export class UsersController {
     return { user: await this.db.updateUser(id, body) };
   }
 
+  /** Their posts go too (the foreign key cascades), so the posts tag is invalidated with the user's. */
   @Delete(':id')
   @HttpCode(204)
-  @InvalidateTags('users', 'user:{id}')
+  @InvalidateTags('users', 'user:{id}', 'posts')
   async remove(@Param('id', IdPipe) id: number): Promise<void> {
     await this.db.deleteUser(id);
   }

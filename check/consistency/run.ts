@@ -1,0 +1,122 @@
+import { RedisProcess } from '../../test/support/redis-harness';
+import { ADMIN_URL, createDatabase, dropDatabase } from '../../test/support/postgres';
+import { DemoProcess } from './demo-process';
+import { checkHistory, percentile } from './history';
+import { runWorkload } from './workload';
+
+/** `memory` is there to watch the check fail: instances with memory stores do not see each other's invalidations. */
+export type Store = 'memory' | 'redis' | 'tiered';
+
+export interface ConsistencyOptions {
+  store: Store;
+  instances: number;
+  durationMs: number;
+  maxOperations: number;
+  writers: number;
+  readers: number;
+  writerPauseMs: number;
+  /** Pause Redis (SIGSTOP) at a third of the run and kill it at two thirds, each for `faultMs`. */
+  faults: boolean;
+  faultMs: number;
+  /** How long after an acknowledged write an instance may still answer the replaced data (the tiered store's bus). */
+  allowanceMs: number;
+  /** Server on which the run's database is made (and dropped). */
+  postgresUrl: string;
+  log?: (line: string) => void;
+}
+
+export interface ConsistencyReport {
+  store: Store;
+  operations: number;
+  observations: number;
+  /** Reads answered from the cache, of all reads that got an answer. */
+  hitRatio: number;
+  violations: number;
+  failed: number;
+  /** Reads that returned replaced data inside the allowance, and how late they were. */
+  staleWithinAllowance: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  examples: string[];
+}
+
+/** The documented propagation window of the tiered store (README: consistency). */
+export const TIERED_WINDOW_MS = 100;
+
+export const DEFAULTS: Omit<ConsistencyOptions, 'store'> = {
+  instances: 3,
+  durationMs: 20_000,
+  maxOperations: 50_000,
+  writers: 2,
+  readers: 9,
+  writerPauseMs: 150,
+  faults: true,
+  faultMs: 2_000,
+  allowanceMs: 0,
+  postgresUrl: ADMIN_URL,
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One run: a database, a Redis, N demo processes on them, the workload with its faults, and the check. */
+export async function checkConsistency(options: ConsistencyOptions): Promise<ConsistencyReport> {
+  const log = options.log ?? (() => undefined);
+  const databaseUrl = await createDatabase('rc_consistency', options.postgresUrl);
+  const redis = await RedisProcess.start();
+  const demos: DemoProcess[] = [];
+  try {
+    const env = { DATABASE_URL: databaseUrl, CACHE_STORE: options.store, REDIS_URL: redis.url, CACHE_KEY_PREFIX: 'cc:' };
+    // The first instance migrates and seeds; the others start together on the seeded database.
+    demos.push(await DemoProcess.start({ ...env, HTTP_ADAPTER: 'express' }));
+    const more = Array.from({ length: options.instances - 1 }, (_, i) =>
+      DemoProcess.start({ ...env, HTTP_ADAPTER: i % 2 === 0 ? 'fastify' : 'express' }),
+    );
+    demos.push(...(await Promise.all(more)));
+    log(`${options.store}: ${demos.length} demo processes on ${redis.url} and a database of their own`);
+    const faults = options.faults ? injectFaults(redis, options, log) : Promise.resolve();
+    const workload = await runWorkload({ ...options, instances: demos.map((d) => d.url) });
+    await faults;
+    const verdict = checkHistory(workload.writes, workload.reads, options.allowanceMs);
+    const inside = verdict.lagsMs.filter((lag) => lag <= options.allowanceMs);
+    return {
+      store: options.store,
+      operations: workload.operations,
+      observations: verdict.observations,
+      hitRatio: workload.reads.length === 0 ? 0 : workload.cacheHits / workload.reads.length,
+      violations: verdict.violations.length,
+      failed: workload.failed,
+      staleWithinAllowance: inside.length,
+      lagP99Ms: percentile(verdict.lagsMs, 99),
+      lagMaxMs: verdict.lagsMs.length === 0 ? 0 : Math.max(...verdict.lagsMs),
+      examples: verdict.violations
+        .slice(0, 5)
+        .map(
+          (v) =>
+            `post ${v.key} read as ${JSON.stringify(v.value)} on instance ${v.instance}, ${v.lagMs.toFixed(1)} ms after it was replaced`,
+        ),
+    };
+  } finally {
+    await Promise.all(demos.map((demo) => demo.stop()));
+    await redis.stop();
+    await dropDatabase(databaseUrl, options.postgresUrl);
+  }
+}
+
+async function injectFaults(redis: RedisProcess, options: ConsistencyOptions, log: (line: string) => void): Promise<void> {
+  await sleep(options.durationMs / 3);
+  log(`${options.store}: Redis paused (SIGSTOP) for ${options.faultMs} ms`);
+  redis.pause();
+  await sleep(options.faultMs);
+  redis.resume();
+  await sleep(Math.max(0, options.durationMs / 3 - options.faultMs));
+  log(`${options.store}: Redis killed for ${options.faultMs} ms`);
+  await redis.kill();
+  await sleep(options.faultMs);
+  await redis.launch();
+  log(`${options.store}: Redis back`);
+}
+
+/** The line the issue asks for, one per store. */
+export function summaryLine(report: ConsistencyReport): string {
+  return `consistency: ${report.operations} operations, ${report.violations} violations, ${report.failed} failed requests (${report.store} store)`;
+}
