@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { CacheEntry, ManualClock } from 'nestjs-response-cache';
 import { RedisCacheStore, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 import { RedisProcess } from '../test/support/redis-harness';
+import { DatabaseLoad, Mode, databaseLoad } from './database-load';
 
 type Adapter = 'express' | 'fastify';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -295,8 +296,10 @@ function table(rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-/** BENCH_SECTIONS=core,stores,freshness,memory (default: all). */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'core,stores,freshness,memory').split(',').map((x) => x.trim()));
+/** BENCH_SECTIONS=core,stores,freshness,memory,database (default: all). */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'core,stores,freshness,memory,database').split(',').map((x) => x.trim()));
+/** BENCH_DB_SECONDS: length of each database-load run (default 15). */
+const DB_SECONDS = Number(process.env.BENCH_DB_SECONDS ?? 15);
 
 /** What 10,000 cached 1.5 KB responses cost (a process of its own, with --expose-gc). */
 function memoryPerEntry(): Promise<{
@@ -391,6 +394,22 @@ async function main(): Promise<void> {
     }
   }
 
+  let databaseTable = '';
+  if (SECTIONS.has('database')) {
+    const loads: DatabaseLoad[] = [];
+    for (const mode of ['off', 'memory', 'redis', 'tiered'] as Mode[]) loads.push(await databaseLoad(mode, DB_SECONDS, 32));
+    results.database = loads;
+    const off = loads[0];
+    databaseTable = [
+      '| cache | req/s | × off | p50 ms | p99 ms | hit ratio (reads) | queries / 1,000 req (demo counter) | transactions / 1,000 req (pg_stat_database) | demo CPU µs/req | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...loads.map(
+        (l) =>
+          `| ${l.mode} | ${l.rps} | ${(l.rps / off.rps).toFixed(2)} | ${l.p50Ms} | ${l.p99Ms} | ${(l.hitRatio * 100).toFixed(1)} % | ${l.queriesPer1000} | ${l.pgTransactionsPer1000} | ${l.cpuUsPerRequest} | ${l.errors} |`,
+      ),
+    ].join('\n');
+  }
+
   const text = [
     table(coreRows),
     '',
@@ -409,6 +428,10 @@ async function main(): Promise<void> {
     ...freshLines,
     '',
     memoryLine,
+    '',
+    `Database load (the demo on PostgreSQL, 90 % reads over Zipf ids, 10 % writes, 32 connections, ${DB_SECONDS} s each):`,
+    '',
+    databaseTable,
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
   const dir = join(__dirname, '..', '..', 'bench', 'results');

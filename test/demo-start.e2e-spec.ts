@@ -24,7 +24,7 @@ describe('the demo started as npm start runs it', () => {
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo printed no admin token within 20 s:\n${output}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`the demo printed no admin token within 60 s:\n${output}`)), 60_000);
       const poll = setInterval(() => {
         if (!/Admin token.*: \S+\n/.test(output)) return;
         clearInterval(poll);
@@ -33,7 +33,7 @@ describe('the demo started as npm start runs it', () => {
       }, 20);
     });
     base = `http://localhost:${port}`;
-  }, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -64,5 +64,31 @@ describe('the demo started as npm start runs it', () => {
     const response = await fetch(`${base}/api/users`);
     expect(response.headers.get('x-cache')).toBe('HIT');
     expect(output.split(token()).length - 1).toBe(1); // still printed once only
+  });
+
+  it('serves the contract routes from the embedded PostgreSQL (PGlite) when DATABASE_URL is unset', async () => {
+    expect(output).toContain('database: embedded PostgreSQL (PGlite, in memory)');
+    const call = async (method: string, path: string, body?: unknown, user?: string) => {
+      const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+      if (user !== undefined) headers.authorization = `Bearer ${user}`;
+      const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, json: text === '' ? undefined : JSON.parse(text), xCache: res.headers.get('x-cache') };
+    };
+    expect((await call('GET', '/api/users/2')).json.user.name).toBe('Alan Turing');
+    expect((await call('PUT', '/api/users/2', { name: 'A. M. Turing' })).status).toBe(200);
+    expect(await call('GET', '/api/users/2')).toMatchObject({ xCache: 'MISS', json: { user: { name: 'A. M. Turing' } } });
+    expect((await call('POST', '/api/users', { name: 'Twin', email: 'ada@example.com' })).status).toBe(409);
+    const post = await call('POST', '/api/posts', { title: 'New', body: 'Text', authorId: 1 });
+    expect(post.status).toBe(201);
+    expect((await call('GET', '/api/posts?authorId=1&limit=100')).json.total).toBe(11);
+    expect((await call('DELETE', `/api/posts/${post.json.post.id}`)).status).toBe(204);
+    expect((await call('GET', `/api/posts/${post.json.post.id}`)).status).toBe(404);
+    expect((await call('GET', '/api/jobs', undefined, 'alice')).json.jobs).toHaveLength(2);
+    expect((await call('PATCH', '/api/jobs/1/status', { status: 'done' }, 'alice')).json.job.status).toBe('done');
+    const feed = await call('GET', '/api/feed');
+    expect(feed.json.feed).toHaveLength(10);
+    expect(feed.json.feed[0]).toMatchObject({ author: { id: 1, name: 'Ada Lovelace' } });
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^demo_db_query_duration_seconds_count\{operation="feed"\} 1$/m);
   });
 });

@@ -62,4 +62,18 @@ describe('deploy/: the Grafana dashboard and its Prometheus', () => {
     expect(read('deploy/prometheus/prometheus.yml')).toContain("targets: ['demo:3000']");
     expect(compose).toMatch(/^ {2}demo:\n/m);
   });
+
+  it('gives the demo services the postgres service as their database, with its credentials', () => {
+    const compose = read('docker-compose.yml');
+    expect(compose).toMatch(/^ {2}postgres:\n/m);
+    const urls = [...compose.matchAll(/DATABASE_URL: (\S+)/g)].map((m) => new URL(m[1]));
+    expect(urls).toHaveLength(2); // demo and demo-cluster
+    for (const url of urls) {
+      expect([url.protocol, url.hostname, url.port]).toEqual(['postgres:', 'postgres', '5432']);
+      expect(compose).toContain(`POSTGRES_USER: ${url.username}`);
+      expect(compose).toContain(`POSTGRES_PASSWORD: ${url.password}`);
+      expect(compose).toContain(`POSTGRES_DB: ${url.pathname.slice(1)}`);
+    }
+    expect(compose).toMatch(/postgres:\n\s+condition: service_healthy/);
+  });
 });

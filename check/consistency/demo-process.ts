@@ -45,6 +45,11 @@ export class DemoProcess {
     }
   }
 
+  /** The process id (to read its CPU time). */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
   /** What the process printed last (for failure messages). */
   get log(): string {
     return this.output;

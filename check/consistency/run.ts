@@ -73,6 +73,7 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     );
     demos.push(...(await Promise.all(more)));
     log(`${options.store}: ${demos.length} demo processes on ${redis.url} and a database of their own`);
+    const began = performance.now();
     const faults = options.faults ? injectFaults(redis, options, log) : Promise.resolve();
     const workload = await runWorkload({ ...options, instances: demos.map((d) => d.url) });
     await faults;
@@ -92,7 +93,8 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
         .slice(0, 5)
         .map(
           (v) =>
-            `post ${v.key} read as ${JSON.stringify(v.value)} on instance ${v.instance}, ${v.lagMs.toFixed(1)} ms after it was replaced`,
+            `post ${v.key} read as ${JSON.stringify(v.value)} on instance ${v.instance} at ${(v.readStart - began).toFixed(0)} ms ` +
+            `into the run, ${v.lagMs.toFixed(1)} ms after it was replaced`,
         ),
     };
   } finally {

@@ -101,6 +101,22 @@ describe('TieredCacheStore (memory L1, real Redis L2, pub/sub bus)', () => {
       expect(await b.l1.get(KEY)).toBeUndefined(); // flushed on resubscribe
     });
 
+    it('a hung Redis (SIGSTOP) keeps the connections open: B stops answering from L1 within the bus timeout, and flushes it before trusting it again', async () => {
+      await fill(a, 'v1');
+      await b.get(KEY, TAGS);
+      expect(b.peek(KEY)?.body).toBe('v1');
+      redis.pause();
+      try {
+        // The default busTimeoutMs is 50; the wait is bounded, not timed: speed is the benchmark's.
+        await eventually(() => !b.trusted, 'B to notice that its bus stalled', 2_000);
+        expect(b.peek(KEY)).toBeUndefined();
+      } finally {
+        redis.resume();
+      }
+      await eventually(() => b.trusted, 'B to trust L1 again once a PING is answered');
+      expect(await b.l1.get(KEY)).toBeUndefined(); // what was published during the stall may not have arrived
+    });
+
     it('the fill fence holds across instances: a slow fill on A overtaken by an invalidation on B stores nothing anywhere', async () => {
       const fence = await a.snapshot(TAGS); // A's handler starts
       await b.invalidateTags(['users']); // B acknowledges a write

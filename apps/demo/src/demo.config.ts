@@ -12,6 +12,8 @@ export interface DemoConfig {
   cacheCompressionThresholdBytes: number;
   cacheOpTimeoutMs: number;
   cacheLogOperations: boolean;
+  /** CACHE_ENABLED: false answers every cacheable route BYPASS (the baseline of the database-load bench; demo extra). */
+  cacheEnabled: boolean;
   /** CACHE_FAST_LANE: answer eligible hits before Nest's routing. */
   cacheFastLane: boolean;
   cacheAdminToken?: string;
@@ -118,6 +120,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
     cacheCompressionThresholdBytes: number(env, 'CACHE_COMPRESSION_THRESHOLD_BYTES', 1024, 0, undefined, true),
     cacheOpTimeoutMs: number(env, 'CACHE_OP_TIMEOUT_MS', 100, 1, 250, true),
     cacheLogOperations: bool(env, 'CACHE_LOG_OPERATIONS', false),
+    cacheEnabled: bool(env, 'CACHE_ENABLED', true),
     cacheFastLane: bool(env, 'CACHE_FAST_LANE', true),
     cacheAdminToken: token === '' ? undefined : token,
     dbLatencyMs: number(env, 'DEMO_DB_LATENCY_MS', 0, 0, 60_000),

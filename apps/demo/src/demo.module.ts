@@ -50,6 +50,7 @@ export class DemoModule {
             const demo = config.getOrThrow<DemoConfig>('demo');
             const { store, stampedeLock } = createDemoStore(demo, options.clock);
             return {
+              enabled: demo.cacheEnabled,
               store,
               stampedeLock,
               ttl: demo.cacheTtlSeconds,

@@ -16,6 +16,7 @@ const VARIABLE_OF_OPTION: Record<string, string> = {
   'warm.paths': 'CACHE_WARM_PATHS',
   'warm.intervalSeconds': 'CACHE_WARM_INTERVAL_SECONDS',
   identitySecret: 'CACHE_IDENTITY_SECRET',
+  enabled: 'CACHE_ENABLED',
 };
 
 function explain(error: unknown): string {
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
   await app.listen(config.port, '0.0.0.0');
   // One host for the printed URL, the default warming host (localhost:<port>) and the dashboard.
   const url = `http://localhost:${config.port}`;
-  Logger.log(`demo listening on ${url} (${config.httpAdapter}, store: ${config.cacheStore})`, 'Demo');
+  const database = config.databaseUrl === undefined ? 'embedded PostgreSQL (PGlite, in memory)' : 'PostgreSQL (DATABASE_URL)';
+  Logger.log(`demo listening on ${url} (${config.httpAdapter}, store: ${config.cacheStore}, database: ${database})`, 'Demo');
   const lines = [`Dashboard: ${url}/admin/cache/dashboard`];
   if (generatedToken !== undefined) {
     lines.push(`Admin token (generated for this run; set CACHE_ADMIN_TOKEN to choose one): ${generatedToken}`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot } from '../store/cache-store';
 import { MemoryCacheStore } from '../store/memory.store';
+import { BusHeartbeat } from './bus-heartbeat';
 import { quitClient, resubscribeOnReady } from './redis-client';
 import type { RedisCacheStore, RedisClient } from './redis.store';
 
@@ -19,6 +20,13 @@ export interface TieredCacheStoreOptions {
   l1MaxSizeBytes?: number;
   /** How long an entry stays in L1, in seconds (never past its freshness). Default 30. */
   l1TtlSeconds?: number;
+  /**
+   * L1 is trusted only while a PING on the bus connection, sent at most this long ago, has been
+   * answered (a hung Redis keeps the connection open but delivers nothing). Keep it below the
+   * module's `opTimeoutMs`, the longest a write waits on a hung Redis before it is acknowledged.
+   * Default 50.
+   */
+  busTimeoutMs?: number;
   clock?: Clock;
 }
 
@@ -35,6 +43,9 @@ type BusMessage = { origin: string } & ({ type: 'tags'; tags: string[] } | { typ
  * read goes to L2, and L1 is flushed when the subscription is back. A local sequence number,
  * bumped by every invalidation applied here, keeps an entry out of L1 when an invalidation
  * arrived between the moment it was read or fenced and the moment it would be copied.
+ * A subscription can also stall without closing (a hung Redis): a PING every `busTimeoutMs / 4`
+ * on the bus connection tells, and L1 is distrusted while none has been answered for
+ * `busTimeoutMs`, then flushed before it is trusted again.
  */
 export class TieredCacheStore implements CacheStore {
   readonly name = 'tiered';
@@ -50,8 +61,12 @@ export class TieredCacheStore implements CacheStore {
   private readonly fencedAt = new WeakMap<TagSnapshot, number>();
   /** L1 holds copies re-fenced with its own versions; reads give back the entry as stored. */
   private readonly originals = new WeakMap<CacheEntry, CacheEntry>();
+  /** The subscription is live (SUBSCRIBE answered, the connection not closed since). */
+  private listening = false;
+  /** L1 may answer: the subscription is live and the bus has not stalled. */
   private subscribed = false;
   private closed = false;
+  private readonly heartbeat: BusHeartbeat;
 
   constructor(options: TieredCacheStoreOptions) {
     this.l2 = options.l2;
@@ -60,13 +75,21 @@ export class TieredCacheStore implements CacheStore {
     this.l1TtlMs = (options.l1TtlSeconds ?? 30) * 1000;
     this.channel = options.channel ?? 'rc:bus';
     this.subscriber = options.subscriber;
+    const busTimeoutMs = options.busTimeoutMs ?? 50;
+    this.heartbeat = new BusHeartbeat({
+      client: this.subscriber,
+      intervalMs: Math.max(1, Math.floor(busTimeoutMs / 4)),
+      timeoutMs: busTimeoutMs,
+      onStall: () => this.distrust(),
+      onRecover: () => void this.trustAgain(),
+    });
     resubscribeOnReady(this.subscriber);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) void this.apply(message);
     });
-    this.subscriber.on('close', () => this.distrust());
-    this.subscriber.on('end', () => this.distrust());
+    this.subscriber.on('close', () => this.unsubscribed());
+    this.subscriber.on('end', () => this.unsubscribed());
     this.subscriber.on('ready', () => void this.subscribe());
     if (this.subscriber.status === 'ready') void this.subscribe();
   }
@@ -142,7 +165,8 @@ export class TieredCacheStore implements CacheStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.distrust();
+    this.heartbeat.stop();
+    this.unsubscribed();
     await quitClient(this.subscriber);
     await this.l2.close();
   }
@@ -185,13 +209,25 @@ export class TieredCacheStore implements CacheStore {
     if (this.closed) return;
     try {
       await this.subscriber.subscribe(this.channel);
-      // Messages may have been missed while the subscription was down.
-      await this.l1.clear();
-      this.sequence++;
-      this.subscribed = true;
+      this.listening = true;
+      this.heartbeat.reset();
+      await this.trustAgain();
     } catch {
-      this.distrust();
+      this.unsubscribed();
     }
+  }
+
+  /** Messages may have been missed while the bus was down or stalled: L1 starts empty. */
+  private async trustAgain(): Promise<void> {
+    if (!this.listening || !this.heartbeat.healthy || this.closed) return;
+    await this.l1.clear();
+    this.sequence++;
+    if (this.listening && this.heartbeat.healthy && !this.closed) this.subscribed = true;
+  }
+
+  private unsubscribed(): void {
+    this.listening = false;
+    this.distrust();
   }
 
   private distrust(): void {

@@ -1,0 +1,86 @@
+import { createDemoApp } from '../apps/demo/src/create-demo-app';
+import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+
+/** The demo's data layer on PostgreSQL: constraints as client errors, cascades with their invalidations, the feed, the histogram. */
+describe.each(ADAPTERS)('the demo on PostgreSQL on %s', (adapter) => {
+  let demo: RunningDemo;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    const res = await fetch(`${demo.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, json: text === '' ? undefined : JSON.parse(text), xCache: res.headers.get('x-cache') };
+  };
+  beforeEach(async () => {
+    demo = await startDemo(adapter);
+  });
+  afterEach(async () => {
+    await demo.close();
+  });
+
+  it('a duplicate email is 409 with a message, and invalidates nothing', async () => {
+    await call('GET', '/api/users');
+    const twin = await call('POST', '/api/users', { name: 'Twin', email: 'ada@example.com' });
+    expect([twin.status, twin.json.message]).toEqual([409, 'a user with this email already exists']);
+    expect((await call('PUT', '/api/users/2', { email: 'grace@example.com' })).status).toBe(409);
+    expect((await call('GET', '/api/users')).xCache).toBe('HIT');
+    expect((await demo.sql<{ n: number }>('SELECT count(*)::int AS n FROM users'))[0].n).toBe(3);
+  });
+
+  it('a post by a user who does not exist is 400, never 500', async () => {
+    const orphan = await call('POST', '/api/posts', { title: 'T', body: 'B', authorId: 999 });
+    expect([orphan.status, orphan.json.message]).toEqual([400, '"authorId" is not a user']);
+    expect((await call('POST', '/api/posts', { title: 'T', body: 'B', authorId: 2_147_483_648 })).status).toBe(400);
+  });
+
+  it('deleting a user deletes their posts and invalidates the posts routes that showed them', async () => {
+    expect((await call('GET', '/api/posts?authorId=1')).json.total).toBe(10);
+    expect((await call('GET', '/api/posts/1')).status).toBe(200);
+    expect((await call('DELETE', '/api/users/1')).status).toBe(204);
+    expect(await call('GET', '/api/posts?authorId=1')).toMatchObject({ xCache: 'MISS', json: { total: 0 } });
+    expect((await call('GET', '/api/posts/1')).status).toBe(404);
+  });
+
+  it('the feed ranks posts by comments, with their authors, and follows writes to either', async () => {
+    const feed = await call('GET', '/api/feed?limit=3');
+    expect(feed.json.limit).toBe(3);
+    const counts = feed.json.feed.map((item: { comments: number }) => item.comments);
+    expect(counts).toEqual([...counts].sort((a: number, b: number) => b - a));
+    const [top] = feed.json.feed;
+    const [expected] = await demo.sql<{ id: number; n: number }>(
+      'SELECT post_id AS id, count(*)::int AS n FROM comments GROUP BY post_id ORDER BY n DESC, post_id LIMIT 1',
+    );
+    expect(top).toMatchObject({ id: expected.id, comments: expected.n });
+    expect((await call('GET', '/api/feed?limit=3')).xCache).toBe('HIT');
+    await call('PUT', `/api/users/${top.author.id}`, { name: 'Renamed' });
+    const renamed = await call('GET', '/api/feed?limit=3');
+    expect([renamed.xCache, renamed.json.feed[0].author.name]).toEqual(['MISS', 'Renamed']);
+    await call('PUT', `/api/posts/${top.id}`, { title: 'Retitled' });
+    const retitled = await call('GET', '/api/feed?limit=3');
+    expect([retitled.xCache, retitled.json.feed[0].title]).toEqual(['MISS', 'Retitled']);
+    expect((await call('GET', '/api/feed?limit=0')).status).toBe(400);
+    expect((await call('GET', '/api/feed?limit=abc')).status).toBe(400);
+  });
+
+  it('counts and times every statement in /metrics', async () => {
+    await call('GET', '/api/users/2');
+    await call('GET', '/api/users/2'); // a hit: no statement
+    const metrics = await (await fetch(`${demo.url}/metrics`)).text();
+    expect(metrics).toMatch(/^demo_db_queries_total\{operation="getUser"\} 1$/m);
+    expect(metrics).toMatch(/^demo_db_query_duration_seconds_count\{operation="getUser"\} 1$/m);
+    expect(metrics).toMatch(/^demo_db_query_duration_seconds_bucket\{le="1",operation="getUser"\} 1$/m);
+  });
+});
+
+describe('a database the demo cannot use', () => {
+  it('stops the startup with a message that names DATABASE_URL and hides its password', async () => {
+    const attempt = createDemoApp({
+      logger: false,
+      processMetrics: false,
+      env: { DATABASE_URL: 'postgres://demo:s3cret@127.0.0.1:1/demo', CACHE_WARM_PATHS: '' },
+    });
+    await expect(attempt).rejects.toThrow(
+      /cannot connect to the PostgreSQL server of DATABASE_URL \(postgres:\/\/demo:\*\*\*@127\.0\.0\.1:1\/demo\)/,
+    );
+    await expect(attempt).rejects.not.toThrow(/s3cret/);
+  });
+});
