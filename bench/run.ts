@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: the benchmark suite (not part of `npm test`). Prints tables and writes
- * bench/results/latest.json. Every figure is compared with a baseline measured in the same run,
- * since the machines are shared and noisy. BENCH_SECONDS sets each run's length (default 5),
+ * bench/results/latest.json (sections not run keep their last figures there). Every figure is
+ * compared with a baseline measured in the same run, since the machines are shared and noisy. BENCH_SECONDS sets each run's length (default 5),
  * BENCH_ROUNDS the interleaved rounds (default 3), BENCH_CONNECTIONS the load (default 50).
  */
 import autocannon from 'autocannon';
 import { ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacheEntry, ManualClock } from 'nestjs-response-cache';
 import { RedisCacheStore, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
@@ -338,10 +338,10 @@ async function main(): Promise<void> {
     coreRows.push(...rows, [adapter, '(e) 100 concurrent requests on a cold key, 200 ms handler', `handler ran ${e}×`, '', '', '', '', '']);
     core[adapter] = { ...summary, stampede100ColdHandlerRuns: e };
   }
-  results.core = core;
+  if (SECTIONS.has('core')) results.core = core;
 
   const fresh = SECTIONS.has('freshness') ? await expiring() : undefined;
-  results.freshness = fresh;
+  if (fresh !== undefined) results.freshness = fresh;
   const freshLines =
     fresh === undefined
       ? []
@@ -436,7 +436,12 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${text}\n`);
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ ...results, text }, null, 2)}\n`);
+  // Sections not run this time keep the figures of their last run.
+  const file = join(dir, 'latest.json');
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const texts = { ...(previous.texts as Record<string, string> | undefined), [[...SECTIONS].join(',')]: text };
+  delete previous.text;
+  writeFileSync(file, `${JSON.stringify({ ...previous, ...results, texts }, null, 2)}\n`);
 }
 
 main().catch((error: unknown) => {
