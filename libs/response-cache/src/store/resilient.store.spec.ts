@@ -63,6 +63,26 @@ describe('ResilientCacheStore', () => {
     expect(resilient.circuit).toBe('closed');
   });
 
+  it('still tries invalidations while the circuit is open (another instance may be reading again), and one that lands closes it', async () => {
+    const clock = new ManualClock();
+    const { store, set } = controllable();
+    const invalidated: string[][] = [];
+    let refuse = true;
+    Object.assign(store, {
+      invalidateTags: (tags: string[]) => (refuse ? Promise.reject(new Error('refused')) : (invalidated.push(tags), Promise.resolve())),
+    });
+    const resilient = new ResilientCacheStore(store, { failureThreshold: 2, cooldownMs: 5000, clock });
+    set('fail');
+    for (let i = 0; i < 2; i++) await expect(resilient.ping()).rejects.toThrow('connection refused');
+    expect(resilient.circuit).toBe('open');
+    await expect(resilient.get('k')).rejects.toBeInstanceOf(CircuitOpenError); // reads are skipped
+    await expect(resilient.invalidateTags(['users'])).rejects.toThrow('refused'); // tried, and refused
+    refuse = false;
+    await expect(resilient.invalidateTags(['users'])).resolves.toBeUndefined(); // tried, and landed
+    expect(invalidated).toEqual([['users']]);
+    expect(resilient.circuit).toBe('closed');
+  });
+
   it('lets only one probe through while half-open', async () => {
     const clock = new ManualClock();
     const { store, set } = controllable();

@@ -120,11 +120,16 @@ export class ResilientCacheStore implements CacheStore {
   snapshot(tags: readonly string[]): Promise<TagSnapshot> {
     return this.run('snapshot', () => this.inner.snapshot(tags));
   }
+  /**
+   * Invalidations are tried even while the circuit is open (still within the timeout): another
+   * instance whose circuit closed first may already be serving from the store again, and only an
+   * invalidation that lands there keeps it from serving what this write replaced.
+   */
   invalidateTags(tags: readonly string[]): Promise<void> {
-    return this.run('invalidateTags', () => this.inner.invalidateTags(tags));
+    return this.run('invalidateTags', () => this.inner.invalidateTags(tags), this.timeoutMs, true);
   }
   delete(key: string): Promise<boolean> {
-    return this.run('delete', () => this.inner.delete(key));
+    return this.run('delete', () => this.inner.delete(key), this.timeoutMs, true);
   }
   /** Clearing scans the whole prefix: it gets 50 times the usual timeout. */
   clear(): Promise<void> {
@@ -148,12 +153,12 @@ export class ResilientCacheStore implements CacheStore {
     return this.inner.close?.() ?? Promise.resolve();
   }
 
-  private run<T>(operation: string, fn: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+  private run<T>(operation: string, fn: () => Promise<T>, timeoutMs = this.timeoutMs, evenIfOpen = false): Promise<T> {
     const state = this.circuit;
-    if (state === 'open' || (state === 'half-open' && this.probing)) {
+    if (!evenIfOpen && (state === 'open' || (state === 'half-open' && this.probing))) {
       return Promise.reject(new CircuitOpenError(`circuit open for store "${this.name}" (${operation} skipped)`));
     }
-    const probe = state === 'half-open';
+    const probe = state === 'half-open' && !evenIfOpen;
     if (probe) this.probing = true;
     return new Promise<T>((resolve, reject) => {
       const pending: Pending = {
