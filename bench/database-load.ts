@@ -14,6 +14,8 @@ export type Mode = 'off' | 'memory' | 'redis' | 'tiered';
 
 export interface DatabaseLoad {
   mode: Mode;
+  /** Share of writes in the mix. */
+  writeShare: number;
   requests: number;
   rps: number;
   p50Ms: number;
@@ -72,28 +74,34 @@ interface Step {
 }
 
 /**
- * The mix: 90 % reads (45 % a post, 20 % a user, 10 % a page of posts, 7 % the feed, 8 % a job
- * list), 10 % writes (6 % a job's status, 2 % a user's name, 2 % a post's title).
+ * The mix, for a share `w` of writes: reads (1 − w) split as 50 % a post, 22 % a user, 11 % a page of
+ * posts, 8 % the feed, 9 % a job list; writes (w) split as 60 % a job's status, 20 % a user's name,
+ * 20 % a post's title. Ids are Zipf-distributed.
  */
-function mix(seed: number): () => Step {
+function mix(seed: number, writeShare: number): () => Step {
   const random = generator(seed);
   const post = zipf(POSTS);
   const user = zipf(USERS);
   const page = zipf(POSTS / 10);
   let n = 0;
   return () => {
-    const roll = random();
     const u = random();
     const owner = OWNERS[Math.floor(random() * OWNERS.length)];
     n++;
-    if (roll < 0.45) return { method: 'GET', path: `/api/posts/${post(u)}`, read: true };
-    if (roll < 0.65) return { method: 'GET', path: `/api/users/${user(u)}`, read: true };
-    if (roll < 0.75) return { method: 'GET', path: `/api/posts?page=${page(u)}&limit=10`, read: true };
-    if (roll < 0.82) return { method: 'GET', path: '/api/feed', read: true };
-    if (roll < 0.9) return { method: 'GET', path: '/api/jobs', user: owner, read: true };
-    if (roll < 0.94)
-      return { method: 'PATCH', path: `/api/jobs/${1 + Math.floor(u * 40)}/status`, body: { status: 'running' }, user: 'x', read: false };
-    if (roll < 0.98) return { method: 'PUT', path: `/api/users/${user(u)}`, body: { name: `User ${n}` }, read: false };
+    if (random() >= writeShare) {
+      const roll = random();
+      if (roll < 0.5) return { method: 'GET', path: `/api/posts/${post(u)}`, read: true };
+      if (roll < 0.72) return { method: 'GET', path: `/api/users/${user(u)}`, read: true };
+      if (roll < 0.83) return { method: 'GET', path: `/api/posts?page=${page(u)}&limit=10`, read: true };
+      if (roll < 0.91) return { method: 'GET', path: '/api/feed', read: true };
+      return { method: 'GET', path: '/api/jobs', user: owner, read: true };
+    }
+    const roll = random();
+    if (roll < 0.6) {
+      const job = 1 + Math.floor(u * 40);
+      return { method: 'PATCH', path: `/api/jobs/${job}/status`, body: { status: 'running' }, user: OWNERS[job % 4], read: false };
+    }
+    if (roll < 0.8) return { method: 'PUT', path: `/api/users/${user(u)}`, body: { name: `User ${n}` }, read: false };
     return { method: 'PUT', path: `/api/posts/${post(u)}`, body: { title: `Title ${n}` }, read: false };
   };
 }
@@ -142,9 +150,9 @@ async function queries(url: string): Promise<number> {
 }
 
 /** `connections` closed-loop clients for `seconds`, the same sequence of requests whatever the mode. */
-async function drive(url: string, seconds: number, connections: number) {
+async function drive(url: string, seconds: number, connections: number, writeShare: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const next = mix(42);
+  const next = mix(42, writeShare);
   const latencies: number[] = [];
   let reads = 0;
   let hits = 0;
@@ -156,7 +164,7 @@ async function drive(url: string, seconds: number, connections: number) {
       const started = performance.now();
       const { status, xCache } = await send(agent, url, step);
       latencies.push(performance.now() - started);
-      if (status >= 500 || status === 0) errors++;
+      if (status >= 400 || status === 0) errors++; // the mix asks for nothing that may fail
       if (step.read) reads++;
       if (step.read && (xCache === 'HIT' || xCache === 'STALE')) hits++;
     }
@@ -185,7 +193,7 @@ function send(agent: Agent, base: string, step: Step): Promise<{ status: number;
 }
 
 /** One mode: its own database and (for redis and tiered) Redis, one demo process, the mix for `seconds`. */
-export async function databaseLoad(mode: Mode, seconds: number, connections: number): Promise<DatabaseLoad> {
+export async function databaseLoad(mode: Mode, writeShare: number, seconds: number, connections: number): Promise<DatabaseLoad> {
   const databaseUrl = await createDatabase('rc_bench');
   const redis = mode === 'redis' || mode === 'tiered' ? await RedisProcess.start() : undefined;
   let demo: DemoProcess | undefined;
@@ -204,7 +212,7 @@ export async function databaseLoad(mode: Mode, seconds: number, connections: num
     demo = await DemoProcess.start(env);
     const queriesBefore = await queries(demo.url);
     const cpuBefore = cpuUs(demo.pid);
-    const run = await drive(demo.url, seconds, connections);
+    const run = await drive(demo.url, seconds, connections, writeShare);
     const cpu = cpuUs(demo.pid) - cpuBefore;
     const counted = (await queries(demo.url)) - queriesBefore;
     await demo.stop();
@@ -213,6 +221,7 @@ export async function databaseLoad(mode: Mode, seconds: number, connections: num
     const per1000 = (n: number) => Math.round((n / run.requests) * 1000);
     return {
       mode,
+      writeShare,
       requests: run.requests,
       rps: Math.round(run.requests / seconds),
       p50Ms: Number(run.p50Ms.toFixed(2)),
