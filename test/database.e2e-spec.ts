@@ -83,4 +83,13 @@ describe('a database the demo cannot use', () => {
     );
     await expect(attempt).rejects.not.toThrow(/s3cret/);
   });
+
+  it('a database where the tables cannot be created stops the startup with the reason', async () => {
+    const url = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+    url.searchParams.set('options', '-c search_path=no_such_schema');
+    const attempt = createDemoApp({ logger: false, processMetrics: false, env: { DATABASE_URL: url.toString(), CACHE_WARM_PATHS: '' } });
+    await expect(attempt).rejects.toThrow(
+      /could not create the demo's tables in the PostgreSQL server of DATABASE_URL: no schema has been selected/,
+    );
+  });
 });

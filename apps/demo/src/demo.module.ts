@@ -78,10 +78,7 @@ export class DemoModule {
           inject: [ConfigService],
           useFactory: async (config: ConfigService) => {
             const sql = await openSqlClient(config.getOrThrow<DemoConfig>('demo').databaseUrl);
-            await migrate(sql).catch(async (error: unknown) => {
-              await sql.close();
-              throw error;
-            });
+            await migrate(sql);
             return sql;
           },
         },

@@ -59,7 +59,17 @@ $seed$;
 COMMIT;
 `;
 
-/** Creates the tables and the seed rows where missing (safe to run on every start, by every process). */
+/**
+ * Creates the tables and the seed rows where missing (safe to run on every start, by every
+ * process). On failure the client is closed and the error says which database refused and why.
+ */
 export async function migrate(sql: SqlClient): Promise<void> {
-  await sql.exec(MIGRATION);
+  try {
+    await sql.exec(MIGRATION);
+  } catch (error) {
+    await sql.close().catch(() => undefined);
+    const where = sql.kind === 'pglite' ? 'the embedded PostgreSQL' : 'the PostgreSQL server of DATABASE_URL';
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`could not create the demo's tables in ${where}: ${reason}`, { cause: error });
+  }
 }
