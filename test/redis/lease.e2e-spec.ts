@@ -1,6 +1,7 @@
-import { ManualClock } from 'nestjs-response-cache';
 import { RedisStampedeLock, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
-import { RunningDemo, dbQueries, rawRequest, startDemo } from '../support/demo-app';
+import { DemoProcess } from '../../check/consistency/demo-process';
+import { rawRequest } from '../support/demo-app';
+import { freshDatabaseUrl } from '../support/postgres';
 import { RedisProcess } from '../support/redis-harness';
 import { eventually, uniquePrefix, whenReady } from '../support/redis-stores';
 
@@ -57,7 +58,13 @@ describe('cross-instance stampede lease (a real Redis)', () => {
     }
   });
 
-  /** Two instances, a shared database with 200 ms of latency, 20 concurrent cold requests on each. */
+  /** Statements the demo process sent to PostgreSQL so far (its /metrics). */
+  async function statements(demo: DemoProcess): Promise<number> {
+    const text = await (await fetch(`${demo.url}/metrics`)).text();
+    return [...text.matchAll(/^demo_db_queries_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  }
+
+  /** Two demo processes on one database with 200 ms of extra latency per statement, 20 concurrent cold requests on each. */
   async function coldStampede(lockOn: boolean): Promise<number> {
     const env = {
       CACHE_STORE: 'redis',
@@ -65,15 +72,18 @@ describe('cross-instance stampede lease (a real Redis)', () => {
       CACHE_KEY_PREFIX: uniquePrefix(),
       DEMO_DB_LATENCY_MS: '200',
       CACHE_STAMPEDE_LOCK: String(lockOn),
+      DATABASE_URL: await freshDatabaseUrl(),
     };
-    const clock = new ManualClock(Date.now());
-    const a = await startDemo('fastify', env, undefined, clock);
-    const b = await startDemo('express', env, undefined, clock, a.databaseUrl);
-    const ready = async (demo: RunningDemo) => eventually(async () => (await fetch(`${demo.url}/health/ready`)).status === 200, 'ready');
+    const a = await DemoProcess.start({ ...env, HTTP_ADAPTER: 'fastify' });
+    const b = await DemoProcess.start({ ...env, HTTP_ADAPTER: 'express' }).catch(async (error: unknown) => {
+      await a.stop();
+      throw error;
+    });
+    const ready = async (demo: DemoProcess) => eventually(async () => (await fetch(`${demo.url}/health/ready`)).status === 200, 'ready');
     try {
       await Promise.all([ready(a), ready(b)]);
       await new Promise((r) => setTimeout(r, 100)); // the lock subscriptions are in place
-      const before = (await dbQueries(a)) + (await dbQueries(b));
+      const before = (await statements(a)) + (await statements(b));
       // Behind a load balancer both instances see the same Host, which keys include.
       const responses = await Promise.all(
         [a, b].flatMap((demo) =>
@@ -83,9 +93,9 @@ describe('cross-instance stampede lease (a real Redis)', () => {
         ),
       );
       expect(responses.every((status) => status === 200)).toBe(true);
-      return (await dbQueries(a)) + (await dbQueries(b)) - before;
+      return (await statements(a)) + (await statements(b)) - before;
     } finally {
-      await Promise.all([a.close(), b.close()]);
+      await Promise.all([a.stop(), b.stop()]);
     }
   }
 
