@@ -15,12 +15,14 @@ export interface BusHeartbeatOptions {
  * Proves that a subscribed connection is still delivering. A Redis that hangs (SIGSTOP, a stalled
  * network) keeps the TCP connection open, so no `close` event says that invalidation messages have
  * stopped arriving; a PING answered on the same connection says that everything published before it
- * was processed has been delivered. Past `timeoutMs` since the last answered PING was sent, the bus
- * is stalled; the next answer recovers it. Timers are unref'd: it never keeps a process alive.
+ * was processed has been delivered. A PING unanswered for `timeoutMs` (and two more turns of the
+ * event loop, for a process that is merely busy) means the bus has stalled; the next answer
+ * recovers it. The timer is unref'd: it never keeps a process alive.
  */
 export class BusHeartbeat {
-  private lastAnsweredSentAt = performance.now();
-  private inFlight = false;
+  /** The PING waiting for its answer, if any (one at a time). */
+  private inFlight?: { sentAt: number };
+  private confirming = false;
   private stalled = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -29,14 +31,14 @@ export class BusHeartbeat {
     this.timer.unref();
   }
 
-  /** Whether the last PING answered recently enough. */
+  /** False from a stall until the next answered PING. */
   get healthy(): boolean {
     return !this.stalled;
   }
 
-  /** Starts the clock again (a new subscription proves the connection as a PING would). */
+  /** A new subscription proves the connection as an answered PING would. */
   reset(): void {
-    this.lastAnsweredSentAt = performance.now();
+    this.inFlight = undefined;
     this.stalled = false;
   }
 
@@ -46,22 +48,41 @@ export class BusHeartbeat {
 
   private beat(): void {
     const now = performance.now();
-    if (!this.stalled && now - this.lastAnsweredSentAt > this.options.timeoutMs) {
-      this.stalled = true;
-      this.options.onStall();
+    const waiting = this.inFlight;
+    if (waiting !== undefined) {
+      if (!this.stalled && !this.confirming && now - waiting.sentAt > this.options.timeoutMs) this.confirm(waiting, 2);
+      return;
     }
-    if (this.inFlight || this.options.client.status !== 'ready') return;
-    this.inFlight = true;
+    if (this.options.client.status !== 'ready') return;
+    const ping = { sentAt: now };
+    this.inFlight = ping;
     this.options.client.ping().then(
       () => {
-        this.inFlight = false;
-        this.lastAnsweredSentAt = now;
-        if (this.stalled && performance.now() - now <= this.options.timeoutMs) {
+        if (this.inFlight === ping) this.inFlight = undefined;
+        if (this.stalled) {
           this.stalled = false;
           this.options.onRecover();
         }
       },
-      () => (this.inFlight = false),
+      () => {
+        if (this.inFlight === ping) this.inFlight = undefined;
+      },
     );
+  }
+
+  /**
+   * A PING past its deadline means a stall only if it is still unanswered after `turns` more turns
+   * of the event loop: under load its answer may be waiting behind this process's own work, and a
+   * busy process must not flush its L1 over and over.
+   */
+  private confirm(ping: { sentAt: number }, turns: number): void {
+    this.confirming = true;
+    setImmediate(() => {
+      if (this.inFlight !== ping || this.stalled) return void (this.confirming = false);
+      if (turns > 1) return this.confirm(ping, turns - 1);
+      this.confirming = false;
+      this.stalled = true;
+      this.options.onStall();
+    });
   }
 }
