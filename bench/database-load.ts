@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { Client } from 'pg';
 import { DemoProcess } from '../check/consistency/demo-process';
+import { jsonCall } from '../check/consistency/json-call';
 import { ADMIN_URL, createDatabase, dropDatabase } from '../test/support/postgres';
 import { RedisProcess } from '../test/support/redis-harness';
 
@@ -144,11 +145,6 @@ function cpuUs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6; // utime + stime, in clock ticks of 10 ms
 }
 
-async function queries(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return [...text.matchAll(/^demo_db_queries_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
-
 /** `connections` closed-loop clients for `seconds`, the same sequence of requests whatever the mode. */
 async function drive(url: string, seconds: number, connections: number, writeShare: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -162,11 +158,13 @@ async function drive(url: string, seconds: number, connections: number, writeSha
     while (performance.now() < deadline) {
       const step = next();
       const started = performance.now();
-      const { status, xCache } = await send(agent, url, step);
+      const headers: Record<string, string> = step.user === undefined ? {} : { authorization: `Bearer ${step.user}` };
+      const answer = await jsonCall(agent, `${url}${step.path}`, step.method, { body: step.body, headers });
+      const status = answer?.status ?? 0;
       latencies.push(performance.now() - started);
       if (status >= 400 || status === 0) errors++; // the mix asks for nothing that may fail
       if (step.read) reads++;
-      if (step.read && (xCache === 'HIT' || xCache === 'STALE')) hits++;
+      if (step.read && (answer?.xCache === 'HIT' || answer?.xCache === 'STALE')) hits++;
     }
   };
   await Promise.all(Array.from({ length: connections }, client));
@@ -174,22 +172,6 @@ async function drive(url: string, seconds: number, connections: number, writeSha
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   return { requests: latencies.length, p50Ms: at(0.5), p99Ms: at(0.99), hitRatio: hits / reads, errors };
-}
-
-function send(agent: Agent, base: string, step: Step): Promise<{ status: number; xCache?: string }> {
-  const payload = step.body === undefined ? undefined : JSON.stringify(step.body);
-  const headers: Record<string, string> = {};
-  if (step.user !== undefined) headers.authorization = `Bearer ${step.user}`;
-  if (payload !== undefined)
-    Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
-  return new Promise((resolve) => {
-    const req = request(`${base}${step.path}`, { method: step.method, headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, xCache: res.headers['x-cache'] as string | undefined }));
-    });
-    req.on('error', () => resolve({ status: 0 }));
-    req.end(payload);
-  });
 }
 
 /** One mode: its own database and (for redis and tiered) Redis, one demo process, the mix for `seconds`. */
@@ -210,11 +192,11 @@ export async function databaseLoad(mode: Mode, writeShare: number, seconds: numb
     await seed(databaseUrl);
     const pgBefore = await transactions(databaseUrl);
     demo = await DemoProcess.start(env);
-    const queriesBefore = await queries(demo.url);
+    const queriesBefore = await demo.statements();
     const cpuBefore = cpuUs(demo.pid);
     const run = await drive(demo.url, seconds, connections, writeShare);
     const cpu = cpuUs(demo.pid) - cpuBefore;
-    const counted = (await queries(demo.url)) - queriesBefore;
+    const counted = (await demo.statements()) - queriesBefore;
     await demo.stop();
     demo = undefined;
     const pg = (await transactions(databaseUrl)) - pgBefore;

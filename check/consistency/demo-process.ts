@@ -50,6 +50,12 @@ export class DemoProcess {
     return this.child.pid ?? 0;
   }
 
+  /** The statements the demo has sent to PostgreSQL so far (`demo_db_queries_total`, all operations, from its /metrics). */
+  async statements(): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    return [...text.matchAll(/^demo_db_queries_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  }
+
   /** What the process printed last (for failure messages). */
   get log(): string {
     return this.output;

@@ -39,7 +39,11 @@ export interface Verdict {
  */
 export function checkHistory(writes: Write[], reads: Read[], allowanceMs: number): Verdict {
   const byKey = new Map<number, Write[]>();
-  for (const write of writes) byKey.set(write.key, [...(byKey.get(write.key) ?? []), write]);
+  for (const write of writes) {
+    const history = byKey.get(write.key);
+    if (history === undefined) byKey.set(write.key, [write]);
+    else history.push(write);
+  }
   const verdict: Verdict = { observations: 0, violations: [], lagsMs: [] };
   for (const read of reads) {
     for (const [key, value] of read.values) {

@@ -1,5 +1,6 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { ABSENT, Read, Write } from './history';
+import { JsonAnswer, jsonCall } from './json-call';
 
 export interface WorkloadOptions {
   /** Base URLs of the demo instances; every client spreads its requests over all of them. */
@@ -25,8 +26,6 @@ export interface WorkloadResult {
   cacheHits: number;
 }
 
-type Answer = { status: number; body: unknown; xCache: string | null } | undefined;
-
 /**
  * Writers (PUT, POST, DELETE of posts by one author) and readers (the post, or the author's list)
  * on every instance at once, each operation recorded with its start, end and result.
@@ -40,8 +39,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   let titles = 0;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
   const agent = new Agent({ keepAlive: true });
-  const call = (method: string, path: string, body?: unknown, base = pick(options.instances)) =>
-    send(agent, `${base}${path}`, method, body, timeout);
+  // The Host a load balancer would pass to every instance alike (keys include the host).
+  const call = (method: string, path: string, body?: unknown, base = pick(options.instances)): Promise<JsonAnswer | undefined> =>
+    jsonCall(agent, `${base}${path}`, method, { body, headers: { host: 'api.example.com' }, timeoutMs: timeout });
   const user = await call('POST', '/api/users', { name: 'Consistency', email: `consistency-${process.pid}-${Date.now()}@example.com` });
   if (user?.status !== 201) throw new Error(`could not create the workload's author: ${JSON.stringify(user)}`);
   const authorId = (user.body as { user: { id: number } }).user.id;
@@ -128,38 +128,4 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
     }
   }
   return result;
-}
-
-/**
- * One request with the Host header that a load balancer would pass to every instance alike (keys
- * include the host); undefined when it fails or takes longer than `timeoutMs`.
- */
-function send(agent: Agent, url: string, method: string, body: unknown, timeoutMs: number): Promise<Answer> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { host: 'api.example.com' };
-  if (payload !== undefined)
-    Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) });
-  return new Promise((resolve) => {
-    const req = request(url, { method, headers, agent, timeout: timeoutMs }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        try {
-          const xCache = res.headers['x-cache'];
-          resolve({
-            status: res.statusCode ?? 0,
-            body: text === '' ? undefined : JSON.parse(text),
-            xCache: typeof xCache === 'string' ? xCache : null,
-          });
-        } catch {
-          resolve(undefined);
-        }
-      });
-      res.on('error', () => resolve(undefined));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end(payload);
-  });
 }

@@ -58,12 +58,6 @@ describe('cross-instance stampede lease (a real Redis)', () => {
     }
   });
 
-  /** Statements the demo process sent to PostgreSQL so far (its /metrics). */
-  async function statements(demo: DemoProcess): Promise<number> {
-    const text = await (await fetch(`${demo.url}/metrics`)).text();
-    return [...text.matchAll(/^demo_db_queries_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-  }
-
   /** Two demo processes on one database with 200 ms of extra latency per statement, 20 concurrent cold requests on each. */
   async function coldStampede(lockOn: boolean): Promise<number> {
     const env = {
@@ -83,7 +77,7 @@ describe('cross-instance stampede lease (a real Redis)', () => {
     try {
       await Promise.all([ready(a), ready(b)]);
       await new Promise((r) => setTimeout(r, 100)); // the lock subscriptions are in place
-      const before = (await statements(a)) + (await statements(b));
+      const before = (await a.statements()) + (await b.statements());
       // Behind a load balancer both instances see the same Host, which keys include.
       const responses = await Promise.all(
         [a, b].flatMap((demo) =>
@@ -93,7 +87,7 @@ describe('cross-instance stampede lease (a real Redis)', () => {
         ),
       );
       expect(responses.every((status) => status === 200)).toBe(true);
-      return (await statements(a)) + (await statements(b)) - before;
+      return (await a.statements()) + (await b.statements()) - before;
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }

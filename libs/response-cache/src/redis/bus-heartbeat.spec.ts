@@ -37,6 +37,7 @@ describe('BusHeartbeat', () => {
   });
 
   it('reports a stall when a PING stays unanswered past the timeout, and recovery on the next answer', async () => {
+    jest.useFakeTimers(); // performance.now, setInterval and setImmediate alike
     const events: string[] = [];
     let answer: ((pong: string) => void) | undefined;
     const hung = { status: 'ready', ping: () => new Promise<string>((resolve) => (answer = resolve)) } as unknown as RedisClient;
@@ -48,15 +49,18 @@ describe('BusHeartbeat', () => {
       onRecover: () => events.push('recover'),
     });
     try {
-      await sleep(100);
+      await jest.advanceTimersByTimeAsync(20);
+      expect(events).toEqual([]); // not yet past the timeout
+      await jest.advanceTimersByTimeAsync(80);
       expect(events).toEqual(['stall']);
       expect(heartbeat.healthy).toBe(false);
       answer?.('PONG'); // the server answers again
-      await sleep(10);
+      await jest.advanceTimersByTimeAsync(0);
       expect(events).toEqual(['stall', 'recover']);
       expect(heartbeat.healthy).toBe(true);
     } finally {
       heartbeat.stop();
+      jest.useRealTimers();
     }
   });
 

@@ -21,8 +21,8 @@ export interface TieredCacheStoreOptions {
   /** How long an entry stays in L1, in seconds (never past its freshness). Default 30. */
   l1TtlSeconds?: number;
   /**
-   * L1 is trusted only while a PING on the bus connection, sent at most this long ago, has been
-   * answered (a hung Redis keeps the connection open but delivers nothing). Keep it below the
+   * A PING on the bus connection unanswered for this long (a hung Redis keeps the connection open
+   * but delivers nothing) stops L1 from answering until the next answer. Keep it below the
    * module's `opTimeoutMs`, the longest a write waits on a hung Redis before it is acknowledged.
    * Default 50.
    */
@@ -44,8 +44,8 @@ type BusMessage = { origin: string } & ({ type: 'tags'; tags: string[] } | { typ
  * bumped by every invalidation applied here, keeps an entry out of L1 when an invalidation
  * arrived between the moment it was read or fenced and the moment it would be copied.
  * A subscription can also stall without closing (a hung Redis): a PING every `busTimeoutMs / 4`
- * on the bus connection tells, and L1 is distrusted while none has been answered for
- * `busTimeoutMs`, then flushed before it is trusted again.
+ * on the bus connection tells (see `BusHeartbeat`); L1 is distrusted from a stall to the next
+ * answer, then flushed before it is trusted again.
  */
 export class TieredCacheStore implements CacheStore {
   readonly name = 'tiered';
