@@ -5,7 +5,10 @@ import type { RedisClient } from './redis.store';
 /** A client whose PING is a real round trip to a local echo server (its answer is I/O, as Redis's is). */
 function client(socket: Socket): RedisClient {
   const waiting: (() => void)[] = [];
-  socket.on('data', () => waiting.shift()?.());
+  // One byte out per PING, one byte back per answer (answers may arrive together in one chunk).
+  socket.on('data', (chunk: Buffer) => {
+    for (let i = 0; i < chunk.length; i++) waiting.shift()?.();
+  });
   return {
     status: 'ready',
     ping: () =>
@@ -22,17 +25,31 @@ const block = (ms: number) => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves when `socket` has closed (at once if it already has). */
+const closed = (socket: Socket) => new Promise<void>((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
+
 describe('BusHeartbeat', () => {
   let server: Server;
   let socket: Socket;
+  const peers: Socket[] = [];
   beforeAll(async () => {
-    server = createServer((peer) => peer.on('data', (chunk) => peer.write(chunk)));
+    server = createServer((peer) => {
+      peers.push(peer);
+      // A socket without an 'error' listener throws its error (ECONNRESET when the other end goes
+      // away with an answer still unread) as an uncaught exception that fails whichever test runs.
+      peer.on('error', () => undefined);
+      peer.on('data', (chunk) => peer.write(chunk));
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     socket = createConnection((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => undefined);
     await new Promise((resolve) => socket.once('connect', resolve));
   });
   afterAll(async () => {
-    socket.destroy();
+    // Both ends end politely and are waited for: nothing is torn down with bytes in flight.
+    socket.end();
+    for (const peer of peers) peer.end();
+    await Promise.all([socket, ...peers].map(closed));
     await new Promise((resolve) => server.close(resolve));
   });
 
