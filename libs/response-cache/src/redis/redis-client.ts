@@ -101,6 +101,45 @@ function reportUnreachableAtStartup(client: RedisClient, target: string): void {
   client.once('ready', onReady);
 }
 
+/** Server addresses whose eviction policy this process has checked (one line per server, not per store or client). */
+const checkedServers = new Set<string>();
+
+/** The address that names `node`'s server: `host:port`, or the Sentinel master's name. */
+function serverAddress(node: Redis): string {
+  const { host, port, name, sentinels } = node.options;
+  return sentinels !== undefined && sentinels !== null && sentinels.length > 0 ? `sentinel master "${name}"` : `${host}:${port}`;
+}
+
+/**
+ * One warning when the server behind `client` (its first master on Cluster) has
+ * `maxmemory-policy noeviction`: once full, Redis refuses writes and the cache then stops storing
+ * and invalidating. Checked once per server address per process, however many clients and stores
+ * point at it, when `client` is ready (now or later); a server where CONFIG is disabled (managed
+ * Redis) has nothing to say.
+ */
+export function warnIfNoEviction(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return checkEvictionPolicy(client);
+  return new Promise((resolve) => client.once('ready', () => void checkEvictionPolicy(client).then(resolve)));
+}
+
+async function checkEvictionPolicy(client: RedisClient): Promise<void> {
+  const node = (client as { isCluster?: boolean }).isCluster === true ? (client as Cluster).nodes('master')[0] : (client as Redis);
+  if (node === undefined) return;
+  const address = serverAddress(node);
+  if (checkedServers.has(address)) return;
+  checkedServers.add(address); // before the round trip: stores made together check once
+  try {
+    const [, policy] = (await node.config('GET', 'maxmemory-policy')) as string[];
+    if (policy !== 'noeviction') return;
+    new Logger('ResponseCache').warn(
+      `Redis maxmemory-policy is noeviction (${address}): once it is full, Redis refuses writes, and the cache serves without storing ` +
+        '(and without hits while an invalidation waits). allkeys-lru or volatile-lru evict instead; both are safe.',
+    );
+  } catch {
+    // CONFIG may be disabled (managed Redis): nothing to say.
+  }
+}
+
 /** A second connection like `client` (for the invalidation bus's subscription). */
 export function duplicateClient(client: RedisClient): RedisClient {
   return (client as { isCluster?: boolean }).isCluster === true ? (client as Cluster).duplicate() : (client as Redis).duplicate();
