@@ -10,24 +10,29 @@ const TOKEN = 'dashboard-admin-token';
 /** The dashboard in real headless Chromium against a running demo. */
 describe('GET /admin/cache/dashboard in a browser', () => {
   let demo: RunningDemo;
-  let browser: Browser;
+  let browser: Browser | undefined;
+  let launchError: unknown;
   let page: Page;
+  /** What beforeEach started, closed by afterEach in reverse order (nothing when it failed first). */
+  const started: { close(): Promise<unknown> }[] = [];
   const get = (path: string) => xCacheOf(demo, path);
   const text = async (selector: string) => (await page.textContent(selector))?.trim() ?? '';
 
   beforeAll(async () => {
-    browser = await launchBrowser();
+    browser = await launchBrowser().catch((error: unknown) => Promise.reject((launchError = error)));
   }, 30_000);
   afterAll(async () => {
     await browser?.close();
   });
   beforeEach(async () => {
-    demo = await startDemo('express', { CACHE_ADMIN_TOKEN: TOKEN });
-    page = await browser.newPage();
+    // Without a browser every test fails with the reason it could not start (Chromium missing...),
+    // and nothing is started that afterEach would have to close.
+    if (browser === undefined) throw launchError ?? new Error('the browser did not start');
+    started.push((demo = await startDemo('express', { CACHE_ADMIN_TOKEN: TOKEN })));
+    started.push((page = await browser.newPage()));
   });
   afterEach(async () => {
-    await page.close();
-    await demo.close();
+    for (const thing of started.splice(0).reverse()) await thing.close();
   });
 
   it('is static HTML that holds no data and needs no token', async () => {

@@ -9,7 +9,7 @@ export function chromiumBin(): string {
   const bin = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
   if (!existsSync(bin)) {
     throw new Error(
-      `Chromium not found at ${bin}. Install Debian's package (apt-get install chromium), as .ci/run does, or set CHROMIUM_BIN to a Chromium or Chrome binary.`,
+      `Chromium not found at ${bin}. Install Debian's package (apt-get install chromium; scripts/test-deps.sh does it, and npm test runs it first), or set CHROMIUM_BIN to a Chromium or Chrome binary.`,
     );
   }
   return bin;

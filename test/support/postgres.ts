@@ -2,10 +2,12 @@ import { Client } from 'pg';
 
 /**
  * The tests' PostgreSQL: a database made for the run on the server of TEST_POSTGRES_URL (default:
- * the machine's server on 127.0.0.1:5432), dropped when the run ends, and one schema in it per
- * demo app (so that every app starts from the seed rows, and apps that share a schema share data).
+ * the machine's server on 127.0.0.1:5432 as postgres/postgres, the password scripts/test-deps.sh
+ * gives a fresh install; a server that trusts local connections ignores it), dropped when the run
+ * ends, and one schema in it per demo app (so that every app starts from the seed rows, and apps
+ * that share a schema share data).
  */
-export const ADMIN_URL = process.env.TEST_POSTGRES_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL = process.env.TEST_POSTGRES_URL?.trim() || 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
 /** The URL of `database` on the server of `serverUrl`. */
 export function databaseUrlOf(serverUrl: string, database: string): string {
