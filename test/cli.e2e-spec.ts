@@ -114,6 +114,36 @@ describe('the nestjs-response-cache CLI against a running demo', () => {
     expect(await cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: nestjs-response-cache') as unknown });
   });
 
+  it('names an unknown command, the nearest one and the list, before asking for a token', async () => {
+    const typo = await cli(['stat']); // no --url, no token
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^nestjs-response-cache: unknown command "stat" \(did you mean "stats"\?\)$/m);
+    expect(typo.stderr).toMatch(/^commands: stats, keys, invalidate, clear, warm /m);
+    expect(typo.stderr).not.toContain('token');
+    const far = await cli(['frobnicate']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toMatch(/unknown command "frobnicate"\ncommands: stats, keys/);
+    expect(far.stderr).not.toContain('did you mean');
+  });
+
+  it('says that an app with no admin token configured has none, and how to give it one', async () => {
+    const tokenless = await startDemo('express'); // adminRoutes on, CACHE_ADMIN_TOKEN unset
+    try {
+      const res = await fetch(`${tokenless.url}/admin/cache/stats`, { headers: { authorization: 'Bearer anything' } });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { message: string }).message).toContain('no admin token is configured');
+      const result = await cli(['stats', '--url', tokenless.url, '--token', 'anything']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`the app at ${tokenless.url} has no admin token configured`);
+      expect(result.stderr).toMatch(/adminToken in ResponseCacheModule\.forRoot; in the demo app, the CACHE_ADMIN_TOKEN variable/);
+      expect(result.stderr).not.toContain('was refused');
+    } finally {
+      await tokenless.close();
+    }
+    // An app that has a token still says a wrong one was refused.
+    expect((await cli(['stats', '--url', demo.url, '--token', 'wrong'])).stderr).toMatch(/admin token was refused \(401\)/);
+  });
+
   it('runs as the package bin (what npx nestjs-response-cache runs)', async () => {
     await xCache('/api/users');
     const bin = join(__dirname, '..', 'node_modules', '.bin', 'nestjs-response-cache');

@@ -11,7 +11,7 @@ function digestOf(value: string): Buffer {
 /**
  * Admin routes need `Authorization: Bearer <adminToken>`. The comparison runs in constant time
  * (both sides hashed to the same length first). Without a configured token every admin request
- * is refused (the module's startup log says how to enable the admin API).
+ * is refused, with a message that says so (the module's startup log says how to enable the admin API).
  */
 @Injectable()
 export class AdminTokenGuard implements CanActivate, OnModuleInit {
@@ -27,7 +27,13 @@ export class AdminTokenGuard implements CanActivate, OnModuleInit {
   canActivate(context: ExecutionContext): boolean {
     const header = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization;
     const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
-    if (this.expected === undefined || match === null || !timingSafeEqual(digestOf(match[1].trim()), this.expected)) {
+    if (this.expected === undefined) {
+      // Said apart from a wrong token, so that a client (the CLI) can tell its user what to fix.
+      throw new UnauthorizedException(
+        'admin API: no admin token is configured, so every request is refused: set adminToken in ResponseCacheModule.forRoot',
+      );
+    }
+    if (match === null || !timingSafeEqual(digestOf(match[1].trim()), this.expected)) {
       throw new UnauthorizedException('admin API: send Authorization: Bearer <admin token>');
     }
     return true;

@@ -35,6 +35,23 @@ Options:
 Exit status: 0 done, 1 the server refused, failed or could not be reached, 2 bad command line.
 `;
 
+/** The commands, in the order USAGE lists them. */
+export const COMMANDS = ['stats', 'keys', 'invalidate', 'clear', 'warm'] as const;
+
+/** The command one or two typed letters away from `typed` (a typo), if any. */
+function nearestCommand(typed: string): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length];
+  };
+  return COMMANDS.find((command) => distance(typed.toLowerCase(), command) <= 2);
+}
+
 class CliError extends Error {
   constructor(
     message: string,
@@ -82,8 +99,17 @@ async function call<T>(ctx: Context, method: string, path: string, body?: unknow
     json = undefined;
   }
   if (response.status === 401) {
+    const message = (json as { message?: unknown } | undefined)?.message;
+    if (typeof message === 'string' && message.includes('no admin token is configured')) {
+      throw new CliError(
+        `the app at ${ctx.base.origin} has no admin token configured, so its admin API refuses every request (401). ` +
+          'Give it one (adminToken in ResponseCacheModule.forRoot; in the demo app, the CACHE_ADMIN_TOKEN variable), ' +
+          'restart it, and pass the same token with --token or CACHE_ADMIN_TOKEN.',
+        EXIT.failed,
+      );
+    }
     throw new CliError(
-      "the admin token was refused (401): pass --token or set CACHE_ADMIN_TOKEN to the app's CACHE_ADMIN_TOKEN",
+      "the admin token was refused (401): pass --token or set CACHE_ADMIN_TOKEN to the app's admin token (its adminToken option; CACHE_ADMIN_TOKEN in the demo app)",
       EXIT.failed,
     );
   }
@@ -142,6 +168,14 @@ export async function runCli(argv: readonly string[], env: Record<string, string
       return EXIT.ok;
     }
     if (command === undefined) throw new CliError(`name a command\n\n${USAGE}`, EXIT.usage);
+    if (!(COMMANDS as readonly string[]).includes(command)) {
+      const nearest = nearestCommand(command);
+      throw new CliError(
+        `unknown command "${command}"${nearest === undefined ? '' : ` (did you mean "${nearest}"?)`}\n` +
+          `commands: ${COMMANDS.join(', ')} (nestjs-response-cache --help for their options)`,
+        EXIT.usage,
+      );
+    }
 
     const rawUrl = values.url ?? env.RESPONSE_CACHE_URL ?? 'http://127.0.0.1:3000';
     let base: URL;
@@ -230,7 +264,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
         return EXIT.ok;
       }
       default:
-        throw new CliError(`unknown command "${command}"\n\n${USAGE}`, EXIT.usage);
+        throw new CliError(`unknown command "${command}"`, EXIT.usage); // refused above
     }
   } catch (error) {
     if (error instanceof CliError) {
