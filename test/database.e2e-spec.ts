@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { createDemoApp } from '../apps/demo/src/create-demo-app';
+import { httpErrorOf } from '../apps/demo/src/data/sql-errors';
 import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
 
 /** The demo's data layer on PostgreSQL: constraints as client errors, cascades with their invalidations, the feed, the histogram. */
@@ -30,6 +32,44 @@ describe.each(ADAPTERS)('the demo on PostgreSQL on %s', (adapter) => {
     const orphan = await call('POST', '/api/posts', { title: 'T', body: 'B', authorId: 999 });
     expect([orphan.status, orphan.json.message]).toEqual([400, '"authorId" is not a user']);
     expect((await call('POST', '/api/posts', { title: 'T', body: 'B', authorId: 2_147_483_648 })).status).toBe(400);
+  });
+
+  it('a NUL character in a text field is 400 with a message naming the field, never 503 or an ERROR log', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error');
+    try {
+      await call('GET', '/api/users');
+      const nul = await call('POST', '/api/users', { name: 'a\u0000b', email: 'nul@example.com' });
+      expect([nul.status, nul.json.message]).toEqual([400, '"name" must not contain the NUL character (\\u0000)']);
+      expect((await call('PUT', '/api/users/1', { email: 'x\u0000@example.com' })).json.message).toMatch(/^"email" must not/);
+      expect((await call('POST', '/api/posts', { title: 'T', body: '\u0000', authorId: 1 })).status).toBe(400);
+      expect((await call('PUT', '/api/posts/1', { title: 'T\u0000' })).status).toBe(400);
+      expect((await call('GET', '/api/users')).xCache).toBe('HIT'); // nothing was written, nothing invalidated
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("PostgreSQL data exceptions (SQLSTATE class 22) and constraint violations (23) are the client's: 400 with a message", async () => {
+    // What the server itself answers when a value slips past the demo's checks.
+    const nul = await demo.sql('SELECT $1::text AS t', ['a\u0000b']).catch((error: unknown) => error);
+    expect(nul).toMatchObject({ code: '22021' });
+    const overflow = await demo.sql('SELECT $1::integer AS n', ['99999999999']).catch((error: unknown) => error);
+    expect(overflow).toMatchObject({ code: '22003' });
+    const badDate = await demo.sql("SELECT '2024-02-30'::date AS d").catch((error: unknown) => error);
+    expect(badDate).toMatchObject({ code: '22008' }); // datetime_field_overflow: a class 22 code with no case of its own
+    const check = await demo
+      .sql("INSERT INTO jobs (owner, name, status, updated_at) VALUES ('ada', 'n', 'lost', now())")
+      .catch((error: unknown) => error);
+    expect(check).toMatchObject({ code: '23514' }); // check_violation
+    for (const error of [nul, overflow, badDate, check]) {
+      const http = httpErrorOf(error);
+      expect([http.getStatus(), http.message]).toEqual([400, expect.any(String)]);
+      expect(http.message).not.toMatch(/unavailable/);
+    }
+    expect(httpErrorOf(nul).message).toContain('NUL');
+    expect(httpErrorOf(badDate).message).toBe('the body holds a value the database cannot store (SQLSTATE 22008)');
+    expect(httpErrorOf({ code: '08006' }).getStatus()).toBe(503); // connection failure: the database's
   });
 
   it('deleting a user deletes their posts and invalidates the posts routes that showed them', async () => {

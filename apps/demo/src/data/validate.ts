@@ -15,6 +15,8 @@ export function text(body: Record<string, unknown>, field: string, max: number, 
   if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
     throw new BadRequestException(`"${field}" must be a non-empty string of at most ${max} characters`);
   }
+  // PostgreSQL text cannot hold NUL (SQLSTATE 22021): said here, naming the field.
+  if (value.includes('\u0000')) throw new BadRequestException(`"${field}" must not contain the NUL character (\\u0000)`);
   return value.trim();
 }
 
