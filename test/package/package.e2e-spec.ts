@@ -84,6 +84,27 @@ describe(`the packed nestjs-response-cache in apps outside the workspace (Node $
     expect(stdout).toMatch(/^Usage: nestjs-response-cache <command>/);
   });
 
+  it('importing a subpath whose optional peer is not installed names the subpath, the peer and the npm i command', async () => {
+    const fixture = fixtures['cjs-app']; // none of the optional peers installed
+    const load = (code: string, ...flags: string[]) =>
+      promisify(execFile)(process.execPath, [...flags, '-e', code], { cwd: fixture.dir }).then(
+        () => '',
+        (error: { stderr: string }) => error.stderr,
+      );
+    const expected: [string, string][] = [
+      ['redis', 'ioredis: npm i ioredis'],
+      ['terminus', '@nestjs/terminus: npm i @nestjs/terminus'],
+      ['prometheus', '@willsoto/nestjs-prometheus and prom-client: npm i @willsoto/nestjs-prometheus prom-client'],
+    ];
+    for (const [subpath, needs] of expected) {
+      const stderr = await load(`require('nestjs-response-cache/${subpath}')`);
+      expect(stderr).toContain(`ResponseCacheError: nestjs-response-cache/${subpath} needs ${needs} `);
+      expect(stderr).not.toContain('Cannot find module');
+    }
+    const esm = await load("await import('nestjs-response-cache/redis')", '--input-type=module');
+    expect(esm).toContain('nestjs-response-cache/redis needs ioredis: npm i ioredis');
+  });
+
   it('an ES module app ("type": "module") imports it by name and caches', async () => {
     const app = await fixtures['esm-app'].start();
     try {

@@ -3,6 +3,7 @@
  * (memory L1 in front of Redis L2) and the cross-instance stampede lease, on `ioredis` (an optional
  * peer, installed by apps that use this).
  */
+import './peer-check'; // first: names a missing optional peer before anything needs it
 export { RedisCacheStore } from './redis.store';
 export type { RedisCacheStoreOptions, RedisClient } from './redis.store';
 export { TieredCacheStore } from './tiered.store';

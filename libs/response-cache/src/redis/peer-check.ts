@@ -1,0 +1,4 @@
+import { requireOptionalPeers } from '../optional-peers';
+
+// Imported first by this subpath's index: a missing optional peer fails with a message saying what to install.
+requireOptionalPeers('redis', ['ioredis']);
