@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { promisify } from 'node:util';
@@ -135,14 +135,21 @@ describe(`the packed nestjs-response-cache in apps outside the workspace (Node $
     }
   });
 
-  it('npm pack lists only built files, the bin, README, LICENSE and package.json', async () => {
+  it('npm pack lists only built files of current sources, the bin, README, LICENSE, CHANGELOG and package.json', async () => {
     const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: LIBRARY_DIR });
     const [{ files }] = JSON.parse(stdout) as { files: { path: string }[] }[];
     const paths = files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts']),
+    );
     for (const path of paths) {
-      expect(path).toMatch(/^(package\.json|README\.md|LICENSE|bin\/nestjs-response-cache\.js|dist\/.+\.(js|d\.ts))$/);
+      expect(path).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/nestjs-response-cache\.js|dist\/.+\.(js|d\.ts))$/);
       expect(path).not.toMatch(/\.spec\./);
+      // A file left in dist/ by a build of a source that no longer exists must not ship.
+      const source = path.replace(/^dist\//, 'src/').replace(/(\.d\.ts|\.js)$/, '.ts');
+      if (path.startsWith('dist/')) expect([path, existsSync(join(LIBRARY_DIR, source))]).toEqual([path, true]);
     }
+    // The package's LICENSE is the project's.
+    expect(readFileSync(join(LIBRARY_DIR, 'LICENSE'), 'utf8')).toBe(readFileSync(join(LIBRARY_DIR, '..', '..', 'LICENSE'), 'utf8'));
   });
 });
