@@ -3,16 +3,24 @@ import {
   DynamicModule,
   Inject,
   Module,
+  NestModule,
   OnApplicationBootstrap,
   OnModuleDestroy,
   OnModuleInit,
   Provider,
 } from '@nestjs/common';
+import { ApplicationConfig, DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { AdminTokenGuard } from './admin/admin-token.guard';
 import { CacheWarmer } from './engine/cache-warmer.service';
 import { ResponseCacheService } from './engine/response-cache.service';
+import { CacheHits } from './hit/cache-hits';
+import { CacheInterceptor } from './interceptor/cache.interceptor';
 import { ResponseCacheInterceptor } from './interceptor/response-cache.interceptor';
 import { FastLane } from './lane/fast-lane';
+import { appFacts } from './plan/app-facts';
+import { LearnedTargets } from './plan/learned-targets';
+import { catalogRoutes } from './plan/route-catalog';
+import { RoutePlans } from './plan/route-plan';
 import { CacheEvents } from './observability/cache-events';
 import { CacheStats } from './observability/cache-stats';
 import { CacheTelemetry } from './observability/cache-telemetry';
@@ -50,28 +58,61 @@ const providers: Provider[] = [
     inject: [RESPONSE_CACHE_OPTIONS],
   },
   ...services,
+  CacheHits,
+  CacheInterceptor,
+  LearnedTargets,
+  {
+    provide: RoutePlans,
+    useFactory: (options: ResolvedCacheOptions, config: ApplicationConfig, discovery: DiscoveryService, host: HttpAdapterHost) =>
+      new RoutePlans(options, appFacts(config, discovery, host)),
+    inject: [RESPONSE_CACHE_OPTIONS, ApplicationConfig, DiscoveryService, HttpAdapterHost],
+  },
 ];
 
 /**
  * The response cache. `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`,
  * once, in the root module. Extras: `isGlobal` (inject `ResponseCacheService` and the store
  * anywhere without importing the module), `adminRoutes` (mount the admin API) and `metrics`
- * (register the Prometheus metrics with `@willsoto/nestjs-prometheus`). `@Cacheable()` and `@InvalidateTags()` bind the
- * interceptor themselves.
+ * (register the Prometheus metrics with `@willsoto/nestjs-prometheus`).
+ *
+ * The cache runs as the app's first global interceptor: around every other interceptor, after
+ * middleware and guards (see {@link CacheInterceptor}).
  */
 @Module({
+  imports: [DiscoveryModule],
   providers,
   exports: [RESPONSE_CACHE_OPTIONS, CacheStore, ...services],
 })
-export class ResponseCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+export class ResponseCacheModule
+  extends ConfigurableModuleClass
+  implements NestModule, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy
+{
   private unsubscribe?: () => void;
 
   /** @internal */
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly events: CacheEvents,
+    private readonly config: ApplicationConfig,
+    private readonly interceptor: CacheInterceptor,
+    private readonly discovery: DiscoveryService,
+    private readonly plans: RoutePlans,
   ) {
     super();
+  }
+
+  /**
+   * Runs while the app initializes, before Nest builds its routes: every route's plan is built
+   * (a plan's error stops the startup), and the cache becomes the first global interceptor, so
+   * that it wraps those of `main.ts`, `APP_INTERCEPTOR`, controllers and methods alike.
+   */
+  configure(): void {
+    catalogRoutes(this.discovery, this.plans, this.options.fastLane);
+    const interceptors = this.config.getGlobalInterceptors();
+    for (let i = interceptors.length - 1; i >= 0; i--) {
+      if (interceptors[i] instanceof CacheInterceptor || interceptors[i] instanceof ResponseCacheInterceptor) interceptors.splice(i, 1);
+    }
+    interceptors.unshift(this.interceptor);
   }
 
   static forRoot(options: ResponseCacheModuleOptions & ResponseCacheModuleExtras = {}): DynamicModule {

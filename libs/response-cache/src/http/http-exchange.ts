@@ -21,6 +21,49 @@ export interface HttpExchange {
   headerNames(): string[];
   /** What the platform sends as these bytes unchanged (Nest would serialize a Buffer as JSON on Express). */
   bytes(body: Buffer): unknown;
+  /** The platform's route that the request was routed to (undefined before routing). */
+  routeId(): RouteId | undefined;
+  /**
+   * The body and default content type that the platform sends for a handler's value, exactly as
+   * Nest would send it; undefined for values the cache does not store (streams, buffers, nothing).
+   */
+  serialize(value: unknown): Serialized | undefined;
+}
+
+/** A platform route: Express's `Route` object, or a Fastify route's URL (`HEAD <url>` for an explicit HEAD route). */
+export type RouteId = object | string;
+
+/** Fastify's own symbols, found by description on the first request (Fastify does not export them). */
+let routeContextSymbol: symbol | undefined;
+let routeByFastifySymbol: symbol | undefined;
+
+function symbolOf(target: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(target).find((s) => s.description === description);
+}
+
+/** True when Fastify made this HEAD route itself, for a GET route (`exposeHeadRoutes`): it runs the GET handler. */
+function fastifyMadeRoute(request: object): boolean {
+  routeContextSymbol ??= symbolOf(request, 'fastify.context');
+  const context = routeContextSymbol === undefined ? undefined : (request as Record<symbol, object | undefined>)[routeContextSymbol];
+  if (context === undefined) return false;
+  routeByFastifySymbol ??= symbolOf(context, 'fastify.routeByFastify');
+  return routeByFastifySymbol !== undefined && (context as Record<symbol, unknown>)[routeByFastifySymbol] === true;
+}
+
+/** A value as the platform sends it. */
+export interface Serialized {
+  body: string;
+  contentType: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Values the cache stores: what Nest hands to the platform's serializer (not streams, buffers, null). */
+function storable(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'object') return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  if (value instanceof StreamableFile || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  return typeof (value as { pipe?: unknown }).pipe !== 'function';
 }
 
 interface ExpressRequest {
@@ -31,6 +74,7 @@ interface ExpressRequest {
   params: Record<string, string>;
   route?: { path?: string };
   baseUrl?: string;
+  app?: { get(setting: string): unknown };
 }
 
 interface ExpressResponse {
@@ -47,7 +91,7 @@ interface FastifyRequest {
   url: string;
   query: Record<string, unknown>;
   params: Record<string, string>;
-  routeOptions?: { url?: string };
+  routeOptions?: { url?: string; method?: string | string[] };
 }
 
 interface FastifyReply {
@@ -105,6 +149,20 @@ class ExpressExchange implements HttpExchange {
   bytes(body: Buffer): unknown {
     return new StreamableFile(body, { length: body.length });
   }
+  routeId(): RouteId | undefined {
+    return this.req.route;
+  }
+  /** Nest's Express adapter: objects through `res.json` (the app's json settings), the rest as `String(value)` (HTML). */
+  serialize(value: unknown): Serialized | undefined {
+    if (!storable(value)) return undefined;
+    if (typeof value !== 'object') return { body: String(value), contentType: 'text/html; charset=utf-8' };
+    const app = this.req.app;
+    const replacer = app?.get('json replacer') as ((key: string, value: unknown) => unknown) | undefined;
+    const spaces = app?.get('json spaces') as number | string | undefined;
+    let body = JSON.stringify(value, replacer, spaces);
+    if (app?.get('json escape') === true) body = body.replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return { body, contentType: JSON_TYPE };
+  }
 }
 
 class FastifyExchange implements HttpExchange {
@@ -150,14 +208,26 @@ class FastifyExchange implements HttpExchange {
   bytes(body: Buffer): unknown {
     return body;
   }
+  routeId(): RouteId | undefined {
+    const route = this.req.routeOptions;
+    const url = route?.url;
+    if (url === undefined) return undefined;
+    return route?.method === 'HEAD' && !fastifyMadeRoute(this.req) ? `HEAD ${url}` : url;
+  }
+  /** Fastify: strings as text, everything else through its default serializer (JSON). */
+  serialize(value: unknown): Serialized | undefined {
+    if (!storable(value)) return undefined;
+    if (typeof value === 'string') return { body: value, contentType: 'text/plain; charset=utf-8' };
+    return { body: JSON.stringify(value), contentType: JSON_TYPE };
+  }
 }
 
-/** Wraps the platform request/response pair (Fastify requests carry `raw`; Express ones do not). */
 /** A request header as one string (repeated fields joined, as RFC 9110 §5.3 combines them). */
 export function headerString(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** Wraps the platform request/response pair (Fastify requests carry `raw`; Express ones do not). */
 export function httpExchange(request: unknown, response: unknown): HttpExchange {
   return (request as { raw?: unknown }).raw !== undefined
     ? new FastifyExchange(request as FastifyRequest, response as FastifyReply)

@@ -1,7 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { DraftEntry } from '../engine/engine-entries';
-import { isSerializable } from '../policy/cache-policy';
 import type { CacheScope, FreshnessMode, ResolvedCacheOptions } from '../response-cache.options';
 import { responseFreshness } from './freshness';
 import type { CacheEntry } from '../store/cache-store';
@@ -23,6 +22,16 @@ export interface RepresentationPlan {
   vary: string | undefined;
   /** Lower-case request headers the route's key holds (`varyBy`). */
   varyBy: readonly string[];
+  /** Lower-case names of the headers the route sets with `@Header()` (Nest sets them before the cache runs). */
+  routeHeaders: ReadonlySet<string>;
+}
+
+/** The response headers as they were when the cache began (set by middleware, hooks and guards). */
+export type HeaderSnapshot = ReadonlyMap<string, string | undefined>;
+
+/** The response's headers now, to tell later which ones the handler and the interceptors inside the cache set. */
+export function snapshotHeaders(exchange: HttpExchange): HeaderSnapshot {
+  return new Map(exchange.headerNames().map((name) => [name.toLowerCase(), exchange.getHeader(name)]));
 }
 
 /** An entry to store, and how long to keep it when its freshness came from the response. */
@@ -81,7 +90,13 @@ export class Representation {
     const lastModified = headers['last-modified'];
     exchange.setHeader('ETag', etag);
     if (lastModified !== undefined) exchange.setHeader('Last-Modified', lastModified);
-    this.defaults(exchange, plan, headers['cache-control'], headers.vary);
+    // What middleware or hooks set on this response stays, as it does without the cache.
+    this.defaults(
+      exchange,
+      plan,
+      headers['cache-control'] ?? exchange.getHeader('cache-control'),
+      mergeVary(exchange.getHeader('vary'), headers.vary),
+    );
     this.status(exchange, xCache, cacheStatus);
     if (hitAt !== undefined) exchange.setHeader('Age', String(Math.max(0, Math.floor((hitAt - entry.storedAt) / 1000))));
     if (this.notModified(exchange, etag, lastModified, entry.storedAt)) return undefined;
@@ -101,7 +116,7 @@ export class Representation {
   uncached(exchange: HttpExchange, plan: RepresentationPlan, value: unknown): unknown {
     this.defaults(exchange, plan, exchange.getHeader('cache-control'), exchange.getHeader('vary'));
     if (exchange.status() !== 200) return value;
-    const serialized = serialize(exchange, value);
+    const serialized = exchange.serialize(value);
     if (serialized === undefined) return value;
     const etag = exchange.getHeader('etag') ?? weakEtag(serialized.body);
     const now = this.options.clock.now();
@@ -151,8 +166,14 @@ export class Representation {
    * response's headers are the cache's own by then: it passes the stale entry's, and its
    * validators are made anew.
    */
-  async draft(exchange: HttpExchange, value: unknown, plan: RepresentationPlan, refreshing?: CacheEntry): Promise<Drafted | undefined> {
-    const serialized = serialize(exchange, value);
+  async draft(
+    exchange: HttpExchange,
+    value: unknown,
+    plan: RepresentationPlan,
+    before: HeaderSnapshot,
+    refreshing?: CacheEntry,
+  ): Promise<Drafted | undefined> {
+    const serialized = exchange.serialize(value);
     if (serialized === undefined) return undefined;
     const threshold = this.options.compressAboveBytes;
     // Compressed once, off the event loop, so that hits can send these bytes as they are.
@@ -161,9 +182,9 @@ export class Representation {
       threshold !== undefined && !encoded && Buffer.byteLength(serialized.body) > threshold ? await gzipAsync(serialized.body) : undefined;
     const now = this.options.clock.now();
     const etag = refreshing === undefined ? (exchange.getHeader('etag') ?? weakEtag(serialized.body)) : weakEtag(serialized.body);
-    const headers = refreshing === undefined ? storableHeaders(exchange, this.excluded) : { ...refreshing.headers };
+    const headers = refreshing === undefined ? ownHeaders(exchange, this.excluded, before, plan.routeHeaders) : { ...refreshing.headers };
     if (refreshing !== undefined && refreshing.etag !== etag) delete headers['last-modified'];
-    headers['content-type'] ??= serialized.contentType;
+    headers['content-type'] ??= exchange.getHeader('content-type') ?? serialized.contentType;
     // The handler's validators are the validators; the cache makes its own only where it set none.
     headers['last-modified'] ??= httpDate(now);
     const names = this.variantNames(headers.vary, plan);
@@ -221,10 +242,20 @@ function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
 
-function serialize(exchange: HttpExchange, value: unknown): { body: string; contentType: string } | undefined {
-  if (!isSerializable(value)) return undefined;
-  if (typeof value === 'string') {
-    return { body: value, contentType: exchange.getHeader('content-type') ?? 'text/plain; charset=utf-8' };
+/**
+ * The headers an entry keeps: those the handler and the interceptors inside the cache set (new
+ * or changed since the cache began) and the route's `@Header()` ones. What middleware, hooks and
+ * guards set is theirs to set again on every request (a request id, CORS), hits included.
+ */
+function ownHeaders(
+  exchange: HttpExchange,
+  excluded: ReadonlySet<string>,
+  before: HeaderSnapshot,
+  routeHeaders: ReadonlySet<string>,
+): Record<string, string> {
+  const headers = storableHeaders(exchange, excluded);
+  for (const name of Object.keys(headers)) {
+    if (before.has(name) && before.get(name) === headers[name] && !routeHeaders.has(name)) delete headers[name];
   }
-  return { body: JSON.stringify(value), contentType: exchange.getHeader('content-type') ?? 'application/json; charset=utf-8' };
+  return headers;
 }

@@ -2,70 +2,64 @@ import { CallHandler, ExecutionContext } from '@nestjs/common';
 import { Observable, mergeMap } from 'rxjs';
 import type { ResponseCacheService } from '../engine/response-cache.service';
 import { HttpExchange, headerString } from '../http/http-exchange';
-import { requestTarget, uriTag } from '../key/cache-key';
+import { uriTag } from '../key/cache-key';
+import { Identity, uriTarget } from '../key/request-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
-import type { CacheRequestContext, InvalidationContext, ResolvedCacheOptions, TagSpec } from '../response-cache.options';
-
-/** A verified identity as keys and URI tags carry it (hashed). */
-export interface Identity {
-  scope: 'user' | 'tenant';
-  id: string;
-}
-
-/** The request's normalized host + path + query, from which its key and URI tag are built. */
-export function targetOf(
-  options: Pick<ResolvedCacheOptions, 'keyIncludesHost' | 'bypassQueryParam'>,
-  exchange: HttpExchange,
-  path = exchange.path,
-  query = exchange.query,
-): string | undefined {
-  const host = options.keyIncludesHost ? headerString(exchange.headers.host) : undefined;
-  return requestTarget(host, path, query, options.bypassQueryParam);
-}
-
-export function requestContext(context: ExecutionContext, exchange: HttpExchange): CacheRequestContext {
-  return { context, params: exchange.params, query: exchange.query };
-}
+import { TagErrorLog } from '../observability/tag-error-log';
+import type { RoutePlan } from '../plan/route-plan';
+import type { InvalidationContext, ResolvedCacheOptions, TagSpec } from '../response-cache.options';
 
 /**
  * Invalidation after a write: after a 2xx or 3xx result, before the response leaves, so that an
  * acknowledged write is never followed by old data. Besides the declared tags, the request's own
  * URI (the shared entry and the caller's per-user / per-tenant ones) and any same-host
- * `Location` / `Content-Location` of the response are invalidated (RFC 9111 §4.4).
+ * `Location` / `Content-Location` of the response are invalidated (RFC 9111 §4.4). A tag that
+ * cannot be resolved is logged (which tag, which route) and never keeps the others from being
+ * invalidated.
  */
 export class WriteInvalidation {
+  private readonly tagErrors: TagErrorLog;
+
   constructor(
     private readonly cache: ResponseCacheService,
     private readonly options: ResolvedCacheOptions,
     private readonly identity: (context: ExecutionContext, scope: 'user' | 'tenant') => Identity | undefined,
-  ) {}
+  ) {
+    this.tagErrors = new TagErrorLog(options.clock);
+  }
 
-  after(
-    context: ExecutionContext,
-    next: CallHandler,
-    exchange: HttpExchange,
-    specs: readonly TagSpec<InvalidationContext>[],
-  ): Observable<unknown> {
+  after(context: ExecutionContext, next: CallHandler, exchange: HttpExchange, plan: RoutePlan): Observable<unknown> {
     return next.handle().pipe(
       mergeMap(async (result: unknown) => {
         const status = exchange.status();
         if (status < 200 || status >= 400) return result;
-        try {
-          const tags = resolveTags(specs, { ...requestContext(context, exchange), result });
-          tags.push(...this.callerUriTags(context, exchange), ...this.locationTags(exchange));
-          await this.cache.invalidateTags(tags);
-        } catch (error) {
-          if (!(error instanceof TagResolutionError)) throw error;
-          this.cache.storeError('resolveTags', error);
-        }
+        const ctx: InvalidationContext = { context, params: exchange.params, query: exchange.query, result };
+        const tags = this.declared(plan, ctx);
+        tags.push(...this.callerUriTags(context, exchange), ...this.locationTags(exchange));
+        await this.cache.invalidateTags(tags);
         return result;
       }),
     );
   }
 
+  /** The route's declared tags, each resolved on its own: one that fails is reported and skipped. */
+  private declared(plan: RoutePlan, ctx: InvalidationContext): string[] {
+    const tags: string[] = [];
+    for (const spec of plan.invalidate ?? []) {
+      try {
+        tags.push(...resolveTags<InvalidationContext>([spec as TagSpec<InvalidationContext>], ctx));
+      } catch (error) {
+        if (!(error instanceof TagResolutionError)) throw error;
+        const rest = (plan.invalidate?.length ?? 1) - 1;
+        this.tagErrors.report(`${error.message} on ${plan.label}; the route's other ${rest} tag(s) and its URI were invalidated`);
+      }
+    }
+    return tags;
+  }
+
   /** The request URI's tags: the shared variant and the caller's own per-user / per-tenant ones. */
   private callerUriTags(context: ExecutionContext, exchange: HttpExchange): string[] {
-    const target = targetOf(this.options, exchange);
+    const target = uriTarget(this.options, exchange);
     if (target === undefined) return [];
     const tags = [uriTag(target)];
     for (const scope of ['user', 'tenant'] as const) {
@@ -90,7 +84,7 @@ export class WriteInvalidation {
       }
       if (url.host.toLowerCase() !== host.toLowerCase()) continue;
       const query = Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)]));
-      const target = targetOf(this.options, exchange, url.pathname, query);
+      const target = uriTarget(this.options, exchange, url.pathname, query);
       if (target !== undefined) tags.push(uriTag(target));
     }
     return tags;

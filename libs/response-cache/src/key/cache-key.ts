@@ -20,9 +20,12 @@ export interface CacheKeyParts {
   custom?: string;
   /** `requestTarget(host, path, query, dropParam)`, when the caller has it already. */
   target?: string;
+  /** The handler that answers (`Controller.method`), so that handlers sharing a URL never share entries. */
+  handler?: string;
 }
 
-const CONTROL = /[\x00-\x1f\x7f]/;
+/** Control characters: never part of a key or a tag. */
+export const CONTROL = /[\x00-\x1f\x7f]/;
 const HOST = /^[a-z0-9.\-:[\]_]+$/;
 
 /** Thrown internally when a request has a part that must not become a key (it is then not cached). */
@@ -54,6 +57,21 @@ export function normalizePath(path: string): string {
     out += (out === '' && segment === '' ? '' : '/') + encode(decoded);
   }
   return out === '' ? '/' : out;
+}
+
+/**
+ * The path as received, made safe for a key without decoding anything: `%` and every character
+ * outside RFC 3986's path characters are escaped, so that distinct spellings stay distinct keys
+ * and no spelling can forge a key's `|` separators.
+ */
+export function escapePath(path: string): string {
+  if (CONTROL.test(path)) throw new InvalidKeyPartError();
+  if (path === '') return '/';
+  try {
+    return path.replace(/[^A-Za-z0-9\-_.!~*'()/:@&=+$,;]+/g, (run) => encodeURIComponent(run));
+  } catch {
+    throw new InvalidKeyPartError(); // a lone surrogate
+  }
 }
 
 function flatten(prefix: string, value: unknown, pairs: string[][]): void {
@@ -107,6 +125,7 @@ export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string 
     for (const [name, value] of parts.vary ?? []) {
       key += `|v:${name}=${value === undefined ? '' : encode(value.trim())}`;
     }
+    if (parts.handler !== undefined) key += `|h:${encode(parts.handler)}`;
     if (parts.identity !== undefined) {
       key += `|${parts.identity.scope === 'user' ? 'u' : 't'}:${digest(parts.identity.id).slice(0, 22)}`;
     }
@@ -121,21 +140,23 @@ export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string 
 }
 
 /**
- * What a request asks for, normalized: host (lower-cased), path (percent-encoding normalized) and
- * canonical query. Undefined when a part cannot be normalized (control characters, a malformed
- * encoding, an odd `Host`). Keys and URI tags are both built from it.
+ * What a request asks for: host (lower-cased), path and canonical query. The path is normalized
+ * (percent-encoding decoded and encoded again) for URI tags, or kept as received for keys
+ * (`normalize` false), since a router may send two spellings of one path to different handlers.
+ * Undefined when a part cannot be used (control characters, a malformed encoding, an odd `Host`).
  */
 export function requestTarget(
   host: string | undefined,
   path: string,
   query: Readonly<Record<string, unknown>>,
   dropParam?: string | false,
+  normalize = true,
 ): string | undefined {
   try {
     const h = host?.toLowerCase() ?? '';
     if (h !== '' && !HOST.test(h)) return undefined;
     const q = canonicalQuery(query, dropParam);
-    return `${h}${normalizePath(path)}${q === '' ? '' : `?${q}`}`;
+    return `${h}${normalize ? normalizePath(path) : escapePath(path)}${q === '' ? '' : `?${q}`}`;
   } catch (error) {
     if (error instanceof InvalidKeyPartError) return undefined;
     throw error;

@@ -1,12 +1,13 @@
-import type { Reflector } from '@nestjs/core';
 import { LRUCache } from 'lru-cache';
 import { renderCacheControl } from '../http/cache-control';
 import { forbidsStale, responseFreshness, staleWindowsOf, understood } from '../http/freshness';
-import { HttpExchange, headerString } from '../http/http-exchange';
-import { buildCacheKey } from '../key/cache-key';
+import type { HttpExchange } from '../http/http-exchange';
+import type { KeyPlan } from '../key/request-key';
 import type { CacheEntry } from '../store/cache-store';
 import { seconds, validateStatuses } from '../options/option-checks';
 import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA } from '../response-cache.constants';
+import { ResponseCacheConfigError } from '../response-cache.errors';
+import { RouteFacts, routeFacts } from './route-facts';
 import type {
   CacheScope,
   CacheableOptions,
@@ -17,7 +18,7 @@ import type {
 } from '../response-cache.options';
 
 /** Everything about a route that does not depend on the request, computed once per handler. */
-export interface CachePlan {
+export interface CachePlan extends KeyPlan {
   ttlMs: number;
   /** Serve a stale entry at once and refresh it in the background, for this long past its TTL. */
   staleWhileRevalidateMs: number;
@@ -39,9 +40,14 @@ export interface CachePlan {
   mustRevalidate: boolean;
   /**
    * Hits of this route may be answered by the fast lane: it is on, the route is public, has no
-   * `key` function and no guard in effect (global, controller or method).
+   * `key` function, no guard in effect (global, controller or method), and the URL alone chooses
+   * its handler (no header, media-type or custom versioning, no host routing).
    */
   lane: boolean;
+  /** `GET /users/:id (UsersController.findOne)`, for logs. */
+  label: string;
+  /** Lower-case names of the headers the route sets with `@Header()`. */
+  routeHeaders: ReadonlySet<string>;
   /**
    * Per request target (host, path, query), the request headers its responses named in `Vary`,
    * learned from fills: keys hold their values, so the variants of one URL are stored side by side.
@@ -53,33 +59,55 @@ export interface CachePlan {
 export interface RoutePlan {
   cache?: CachePlan;
   invalidate?: readonly TagSpec<InvalidationContext>[];
+  /** Why a `@Cacheable` route is not cached (it would change the answer), said once at startup. */
+  refused?: string;
+  /** `POST /users/:id (UsersController.update)`, for logs. */
+  label: string;
 }
+
+/** What the app says that decides a route's plan beyond its own metadata. */
+export interface AppFacts {
+  /** A global guard (`useGlobalGuards`, `APP_GUARD`). */
+  globalGuards(): boolean;
+  /** Versioning by header, media type or a custom extractor: the URL alone does not choose the handler. */
+  nonUriVersioning(): boolean;
+  /** Some controller is host-routed: a URL alone may reach it or another route. */
+  hostRouting(): boolean;
+  /** Why no route of the app can be cached without changing its answers, if none can. */
+  refusal(): string | undefined;
+}
+
+const NO_APP_FACTS: AppFacts = {
+  globalGuards: () => false,
+  nonUriVersioning: () => false,
+  hostRouting: () => false,
+  refusal: () => undefined,
+};
 
 /**
  * Reads a handler's `@Cacheable`, `@InvalidateTags` and `@NoCache` (method first, then class)
- * into its plan, once per handler: null for a route the cache leaves alone.
+ * into its plan, once per handler: null for a route the cache leaves alone. The module builds
+ * every route's plan at startup ({@link RouteCatalog}), so that a plan's errors stop the startup.
  */
 export class RoutePlans {
   private readonly plans = new WeakMap<object, RoutePlan | null>();
 
   constructor(
-    private readonly reflector: Reflector,
     private readonly options: ResolvedCacheOptions,
-    /** True when the app has a global guard (`useGlobalGuards`, `APP_GUARD`). */
-    private readonly globalGuards: () => boolean = () => false,
+    private readonly app: AppFacts = NO_APP_FACTS,
   ) {}
 
   of(handler: object, controller: object): RoutePlan | null {
     let plan = this.plans.get(handler);
     if (plan === undefined) {
-      plan = this.build(handler, controller);
+      plan = this.build(handler as (...args: unknown[]) => unknown, controller as new (...args: never[]) => unknown);
       this.plans.set(handler, plan);
     }
     return plan;
   }
 
-  private build(handler: object, controller: object): RoutePlan | null {
-    const get = <T>(key: string, target: object): T | undefined => this.reflector.get<T>(key, target as never);
+  private build(handler: (...args: unknown[]) => unknown, controller: new (...args: never[]) => unknown): RoutePlan | null {
+    const get = <T>(key: string, target: object): T | undefined => Reflect.getMetadata(key, target) as T | undefined;
     const methodOptions = get<CacheableOptions>(CACHEABLE_METADATA, handler);
     const classOptions = get<CacheableOptions>(CACHEABLE_METADATA, controller);
     const excluded =
@@ -91,12 +119,19 @@ export class RoutePlans {
     const options =
       excluded || (methodOptions === undefined && classOptions === undefined) ? undefined : { ...classOptions, ...methodOptions };
     if (options === undefined && invalidate === undefined) return null;
-    if (options === undefined) return { invalidate };
-    const guarded = this.globalGuards() || hasGuards(get(GUARDS_METADATA, handler)) || hasGuards(get(GUARDS_METADATA, controller));
-    return { cache: this.cachePlan(options, !guarded), invalidate };
+    const facts = routeFacts(handler, controller);
+    checkTemplates(facts, options?.tags, '@Cacheable');
+    checkTemplates(facts, invalidate, '@InvalidateTags');
+    if (options === undefined) return { invalidate, label: facts.label };
+    const refused = facts.refusal ?? this.app.refusal();
+    if (refused !== undefined) return { invalidate, refused, label: facts.label };
+    return { cache: this.cachePlan(options, facts), invalidate, label: facts.label };
   }
 
-  private cachePlan(options: CacheableOptions, unguarded: boolean): CachePlan {
+  private cachePlan(options: CacheableOptions, facts: RouteFacts): CachePlan {
+    const unguarded = !this.app.globalGuards() && !facts.guarded;
+    // With header, media-type or custom versioning, the same URL may reach a versioned handler.
+    const urlChoosesHandler = !facts.hostRouted && !this.app.nonUriVersioning() && !this.app.hostRouting();
     const scope = options.scope ?? 'public';
     const varyBy = (options.varyBy ?? []).map((h) => h.toLowerCase());
     const vary = [
@@ -116,7 +151,11 @@ export class RoutePlans {
       // In 'response' mode only the decorator's own ttl is a heuristic; the module's default is not.
       heuristicMs: freshness === 'response' && options.ttl !== undefined ? ttlMs : undefined,
       mustRevalidate,
-      lane: this.options.fastLane && unguarded && scope === 'public' && options.key === undefined,
+      lane: this.options.fastLane && unguarded && urlChoosesHandler && scope === 'public' && options.key === undefined,
+      handlerId: facts.handlerId,
+      hostRouted: facts.hostRouted,
+      label: facts.label,
+      routeHeaders: facts.routeHeaders,
       ttlMs,
       staleWhileRevalidateMs,
       staleIfErrorMs,
@@ -133,11 +172,24 @@ export class RoutePlans {
   }
 }
 
-/** Where `@UseGuards()` keeps a handler's or a controller's guards. */
-const GUARDS_METADATA = '__guards__';
-
-function hasGuards(guards: unknown): boolean {
-  return Array.isArray(guards) && guards.length > 0;
+/**
+ * A tag template may name only parameters that every path of its route has: `user:{id}` on
+ * `POST /users` is an error at startup, naming the route, the template and the parameter.
+ */
+function checkTemplates(facts: RouteFacts, specs: readonly TagSpec<never>[] | undefined, decorator: string): void {
+  for (const spec of specs ?? []) {
+    if (typeof spec !== 'string') continue;
+    for (const [, name] of spec.matchAll(/\{([^{}]+)\}/g)) {
+      if (facts.params.every((params) => params.includes(name))) continue;
+      throw new ResponseCacheConfigError(
+        `${decorator} on ${facts.label}`,
+        `tag template "${spec}" names the parameter "${name}", which the route's path does not have (its parameters: ${
+          [...new Set(facts.params.flat())].join(', ') || 'none'
+        })`,
+        `Use a parameter of the path, or a tag function (ctx) => ... for anything else.`,
+      );
+    }
+  }
 }
 
 const NONE: ReadonlySet<number> = new Set();
@@ -174,36 +226,4 @@ export function learnVary(plan: CachePlan, target: string, names: readonly strin
 export function keyedHeaders(plan: CachePlan, target: string): readonly string[] {
   const learned = plan.learnedVary?.get(target);
   return learned === undefined ? plan.varyBy : [...plan.varyBy, ...learned];
-}
-
-/**
- * The key of a request to a route: method, host when keyed, normalized target, the route's keyed
- * headers; the caller's identity on per-user and per-tenant routes; the route's `key` function's
- * value in place of the target where it has one. Undefined: the request cannot be keyed.
- */
-export function requestKey(
-  options: Pick<ResolvedCacheOptions, 'keyIncludesHost' | 'bypassQueryParam' | 'maxKeyLength'>,
-  exchange: HttpExchange,
-  plan: CachePlan,
-  target: string,
-  identity?: { scope: 'user' | 'tenant'; id: string },
-  custom?: string,
-): string | undefined {
-  const headers = exchange.headers;
-  const names = keyedHeaders(plan, target);
-  const vary = names.length === 0 ? undefined : names.map((name) => [name, headerString(headers[name])] as const);
-  return buildCacheKey(
-    {
-      method: exchange.method,
-      host: options.keyIncludesHost ? headerString(headers.host) : undefined,
-      path: exchange.path,
-      query: exchange.query,
-      dropParam: options.bypassQueryParam,
-      vary,
-      identity,
-      custom,
-      target,
-    },
-    options.maxKeyLength,
-  );
 }

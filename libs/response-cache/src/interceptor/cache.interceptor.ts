@@ -1,0 +1,239 @@
+import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { Observable, defer, from, lastValueFrom } from 'rxjs';
+import { REFRESH_HEADER } from '../engine/cache-warmer.service';
+import { STORE_FAILED } from '../engine/engine-entries';
+import { ResponseCacheService } from '../engine/response-cache.service';
+import type { BypassReason } from '../http/cache-status';
+import { HttpExchange, httpExchange } from '../http/http-exchange';
+import { snapshotHeaders } from '../http/representation';
+import { CacheHits } from '../hit/cache-hits';
+import { uriTag } from '../key/cache-key';
+import { Identity, hashedIdentity, keyTarget, requestKey, uriTarget } from '../key/request-key';
+import { TagResolutionError, resolveTags } from '../key/tags';
+import { CacheTelemetry } from '../observability/cache-telemetry';
+import type { RequestResult } from '../observability/metrics-sink';
+import { TagErrorLog } from '../observability/tag-error-log';
+import { LearnedTargets } from '../plan/learned-targets';
+import { CachePlan, RoutePlans, keyedHeaders, learnVary, staleWindows, storableStatuses } from '../plan/route-plan';
+import { requestRefusal, responseRefusal } from '../policy/cache-policy';
+import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
+import type { CacheRequestContext, ResolvedCacheOptions } from '../response-cache.options';
+import type { CacheEntry } from '../store/cache-store';
+import { WriteInvalidation } from './write-invalidation';
+
+/** RFC 9110 §9.2.1: every other method (POST, PUT, PATCH, DELETE, PURGE, …) may change the resource. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Once per process: per-user keys on a shared store with a secret that only this process knows. */
+let secretNoticed = false;
+
+/**
+ * The cache in Nest's pipeline. `ResponseCacheModule` binds it globally and first, so that it
+ * wraps every other interceptor (global, controller, method): what it stores is the value that
+ * left them all, serialized as the platform sends it, and a hit answers exactly what the handler
+ * and those interceptors would have. Guards and middleware run before it, on hits too.
+ */
+@Injectable()
+export class CacheInterceptor implements NestInterceptor {
+  private readonly writes: WriteInvalidation;
+  private readonly tagErrors: TagErrorLog;
+
+  /** @internal */
+  constructor(
+    @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    private readonly cache: ResponseCacheService,
+    private readonly telemetry: CacheTelemetry,
+    private readonly hits: CacheHits,
+    private readonly learned: LearnedTargets,
+    private readonly plans: RoutePlans,
+  ) {
+    this.writes = new WriteInvalidation(cache, options, (context, scope) => this.identity(context, scope));
+    this.tagErrors = new TagErrorLog(options.clock);
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const plan = this.plans.of(context.getHandler(), context.getClass());
+    const http = context.switchToHttp();
+    const request = http.getRequest<{ method: string }>();
+    // Undecorated reads are left alone; every successful write invalidates its URI (RFC 9111 §4.4).
+    if (plan === null && SAFE_METHODS.has(request.method)) return next.handle();
+    const exchange = httpExchange(request, http.getResponse());
+    if (!SAFE_METHODS.has(exchange.method)) return this.writes.after(context, next, exchange, plan ?? { label: exchange.route });
+    const cachePlan = plan?.cache;
+    if (cachePlan === undefined) return next.handle();
+    return defer(() => from(this.serve(context, next, request, exchange, cachePlan)));
+  }
+
+  /** The verified identity that partitions a per-user or per-tenant route, hashed; undefined refuses caching. */
+  private identity(context: ExecutionContext, scope: 'user' | 'tenant'): Identity | undefined {
+    const resolver = scope === 'user' ? this.options.userIdentity : this.options.tenantIdentity;
+    const id = resolver(context) ?? undefined;
+    if (id === undefined) return undefined;
+    if (this.options.identitySecretGenerated && this.options.store.local !== true && !secretNoticed) {
+      secretNoticed = true;
+      new Logger('ResponseCache').log(
+        'per-user and per-tenant keys are hashed with a secret made for this process: instances sharing the store neither share ' +
+          "these entries nor invalidate each other's copies by URI. Set identitySecret, the same on every instance.",
+      );
+    }
+    return hashedIdentity(this.options.identitySecret, scope, id);
+  }
+
+  private async serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, plan: CachePlan) {
+    const started = performance.now();
+    if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started, false);
+    const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
+    if (refusal !== undefined) return this.bypass(next, exchange, plan, refusal, started);
+
+    let identity: Identity | undefined;
+    if (plan.scope !== 'public') {
+      identity = this.identity(context, plan.scope);
+      if (identity === undefined) return this.bypass(next, exchange, plan, 'no-identity', started);
+    }
+    const ctx: CacheRequestContext = { context, params: exchange.params, query: exchange.query };
+    const target = keyTarget(this.options, exchange, plan);
+    const uri = uriTarget(this.options, exchange);
+    const custom = plan.key === undefined || target === undefined ? undefined : plan.key(ctx);
+    const key =
+      target === undefined ? undefined : requestKey(this.options, exchange, plan, target, keyedHeaders(plan, target), identity, custom);
+    if (target === undefined || uri === undefined || key === undefined) return this.bypass(next, exchange, plan, 'invalid-key', started);
+
+    let tags: string[];
+    try {
+      tags = resolveTags(plan.tags, ctx);
+      tags.push(uriTag(uri, identity));
+    } catch (error) {
+      if (!(error instanceof TagResolutionError)) throw error;
+      this.tagErrors.report(`${error.message} on ${plan.label}; the response was served without the cache`);
+      return this.bypass(next, exchange, plan, 'tag-error', started);
+    }
+
+    // A warming request (it knows the per-process secret) refreshes the entry: no lookup.
+    const refresh = exchange.headers[REFRESH_HEADER] === this.options.refreshToken;
+    const found = refresh ? undefined : await this.hits.find(request, key, tags);
+    if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
+    const now = this.hits.now;
+    const fresh = this.hits.fresh(exchange, plan, found, now);
+    const learn = () => {
+      const routeId = exchange.routeId();
+      if (plan.lane && routeId !== undefined) this.learned.learn(target, { routeId, plan, tags, route: exchange.route });
+    };
+    if (fresh !== undefined) {
+      learn();
+      this.report('hit', exchange, key, started);
+      return this.hits.hit(exchange, plan, fresh, now);
+    }
+    // Another variant of the URL (its response varies on a request header this request differs in) is no entry of ours.
+    const stale = found !== undefined && this.hits.representation.matchesVariant(exchange, found, plan) ? found : undefined;
+    let fallback: CacheEntry | undefined; // a stale entry to serve if the handler fails
+    if (stale !== undefined) {
+      const staleFor = now - stale.expiresAt;
+      const windows = staleWindows(plan, stale);
+      if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, key, tags, started, now);
+      if (staleFor < windows.staleIfErrorMs) fallback = stale;
+    }
+    return this.fill(next, exchange, plan, { key, tags, target, fallback, started, learn });
+  }
+
+  /** RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile. */
+  private revalidate(
+    next: CallHandler,
+    exchange: HttpExchange,
+    plan: CachePlan,
+    stale: CacheEntry,
+    key: string,
+    tags: string[],
+    started: number,
+    now: number,
+  ): unknown {
+    const ttl = Math.floor((stale.expiresAt - now) / 1000);
+    const body = this.hits.representation.represent(exchange, plan, stale, 'STALE', this.hits.status.hit(ttl), now);
+    const before = snapshotHeaders(exchange);
+    this.cache.refreshInBackground(key, tags, plan.retentionMs, async () => {
+      // The stale answer has been sent: the response's status and headers are the cache's own
+      // now, so the refresh keeps the stale entry's and checks only that the value is storable.
+      const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      return { value, ...(await this.hits.representation.draft(exchange, value, plan, before, stale)) };
+    });
+    this.report('stale', exchange, key, started, 'stale-while-revalidate');
+    return body;
+  }
+
+  /** A miss: the handler runs once per key (the others wait for its entry), and its answer is stored. */
+  private async fill(next: CallHandler, exchange: HttpExchange, plan: CachePlan, miss: Miss): Promise<unknown> {
+    const { key, tags, target, fallback, started } = miss;
+    const representation = this.hits.representation;
+    const status = this.hits.status;
+    // Set before the handler runs, so that an error response says what happened too.
+    representation.status(exchange, 'MISS', status.miss);
+    const before = snapshotHeaders(exchange);
+    let refused: BypassReason | undefined;
+    let failedWith: number | undefined; // the origin's status when a stale entry stands in for it
+    const result = await this.cache.fill(key, tags, plan.retentionMs, async () => {
+      let value: unknown;
+      try {
+        value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      } catch (error) {
+        const code = error instanceof HttpException ? error.getStatus() : 500;
+        if (fallback === undefined || code < 500) throw error;
+        failedWith = code;
+        return { value: undefined };
+      }
+      if (fallback !== undefined && exchange.status() >= 500) {
+        failedWith = exchange.status();
+        return { value: undefined };
+      }
+      refused = responseRefusal(exchange, plan.scope, storableStatuses(exchange, plan, this.options.clock.now()), value);
+      const drafted = refused === undefined ? await representation.draft(exchange, value, plan, before) : undefined;
+      if (drafted?.entry.variant !== undefined) learnVary(plan, target, representation.variantNames(drafted.entry.headers.vary, plan));
+      return { value, ...drafted };
+    });
+    if (failedWith !== undefined && fallback !== undefined) {
+      // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
+      const now = this.options.clock.now();
+      const ttl = Math.floor((fallback.expiresAt - now) / 1000);
+      this.report('stale', exchange, key, started, 'stale-if-error');
+      return representation.represent(exchange, plan, fallback, 'STALE', status.staleOnError(failedWith, ttl), now);
+    }
+    if (result.collapsed && !representation.matchesVariant(exchange, result.entry, plan)) {
+      // The leader's response varies on a header this request differs in: run the handler for it.
+      return representation.uncached(exchange, plan, await lastValueFrom(next.handle(), { defaultValue: undefined }));
+    }
+    if (result.collapsed) {
+      this.report('coalesced', exchange, key, started);
+      return representation.represent(exchange, plan, result.entry, 'MISS', status.collapsed);
+    }
+    if (refused !== undefined) {
+      representation.status(exchange, 'BYPASS', status.bypass(refused));
+      this.report('bypass', exchange, key, started, refused);
+      return representation.uncached(exchange, plan, result.value);
+    }
+    this.report('miss', exchange, key, started);
+    // Produced, but the fence could not be read (store down): served, not stored.
+    if (result.entry === undefined) return representation.uncached(exchange, plan, result.value);
+    miss.learn();
+    return representation.represent(exchange, plan, result.entry, 'MISS', status.stored);
+  }
+
+  /** The handler's answer without the cache; `shaped` false (the cache is off) leaves it exactly as it is. */
+  private async bypass(next: CallHandler, exchange: HttpExchange, plan: CachePlan, reason: BypassReason, started: number, shaped = true) {
+    this.hits.representation.status(exchange, 'BYPASS', this.hits.status.bypass(reason));
+    this.report('bypass', exchange, undefined, started, reason);
+    const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    return shaped ? this.hits.representation.uncached(exchange, plan, value) : value;
+  }
+
+  private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
+    this.telemetry.request(result, exchange.route, key, started, reason);
+  }
+}
+
+interface Miss {
+  key: string;
+  tags: string[];
+  target: string;
+  fallback: CacheEntry | undefined;
+  started: number;
+  learn: () => void;
+}
