@@ -34,6 +34,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "test-deps: the tests need ${missing[*]}; this is not a Debian-like system (no apt-get): install them, or set REDIS_SERVER_BIN, CHROMIUM_BIN, TEST_POSTGRES_URL" >&2
     exit 1
   fi
+  if [ "$(id -u)" -ne 0 ] && ! { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
+    echo "test-deps: the tests need ${missing[*]}: install them as root (apt-get install ${missing[*]}), or set REDIS_SERVER_BIN, CHROMIUM_BIN, TEST_POSTGRES_URL" >&2
+    exit 1
+  fi
   echo "test-deps: installing Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
