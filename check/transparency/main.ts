@@ -35,14 +35,14 @@ async function main(): Promise<void> {
       total += result.sequences;
       differences += result.differences.length;
       console.log(
-        `${nameOf(config)}: ${result.sequences} sequences, ${result.requests} requests, ${result.differences.length} differences`,
+        `transparency: ${result.sequences} sequences, ${result.differences.length} differences (${nameOf(config)}, ${result.requests} requests)`,
       );
       for (const difference of result.differences.slice(0, 5)) console.log(`  ${difference}`);
     }
   } finally {
     await redis?.stop();
   }
-  console.log(`transparency: ${total} sequences, ${differences} differences`);
+  console.log(`transparency: ${total} sequences, ${differences} differences (${configs.length} configurations)`);
   process.exit(differences === 0 ? 0 : 1);
 }
 
