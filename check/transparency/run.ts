@@ -1,6 +1,10 @@
 import { Agent, request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { CacheEvents } from 'nestjs-response-cache';
 import { FixtureConfig, startFixture } from './fixture-app';
+
+/** The reason the fast lane gives its hits in events. */
+const LANE_REASON = 'fast-lane';
 
 /** One request of a sequence. */
 export interface Probe {
@@ -114,6 +118,8 @@ function headers(rnd: () => number, versioning: FixtureConfig['versioning']): Re
 export function sequence(rnd: () => number, versioning: FixtureConfig['versioning']): Probe[] {
   const probes: Probe[] = [];
   const base = pick(rnd, paths(versioning));
+  const baseQuery = pick(rnd, QUERIES);
+  const baseHeaders = headers(rnd, versioning);
   const length = 2 + Math.floor(rnd() * 4);
   for (let i = 0; i < length; i++) {
     if (rnd() < 0.12) {
@@ -121,9 +127,16 @@ export function sequence(rnd: () => number, versioning: FixtureConfig['versionin
       probes.push({ method: 'POST', path: target, headers: { 'content-type': 'application/json', 'x-hook-key': 'h1' } });
       continue;
     }
-    const path = rnd() < 0.6 ? base : pick(rnd, paths(versioning));
+    // Mostly the sequence's own request again (hits), now and then another path, spelling or query.
+    const same = rnd() < 0.6;
+    const path = same ? base : pick(rnd, paths(versioning));
     const spelled = rnd() < 0.3 ? respell(rnd, path) : path;
-    probes.push({ method: rnd() < 0.15 ? 'HEAD' : 'GET', path: spelled + pick(rnd, QUERIES), headers: headers(rnd, versioning) });
+    const query = same && rnd() < 0.8 ? baseQuery : pick(rnd, QUERIES);
+    probes.push({
+      method: rnd() < 0.15 ? 'HEAD' : 'GET',
+      path: spelled + query,
+      headers: same && rnd() < 0.7 ? baseHeaders : headers(rnd, versioning),
+    });
   }
   return probes;
 }
@@ -184,9 +197,16 @@ export async function checkTransparency(
   config: FixtureConfig,
   count: number,
   seed: number,
-): Promise<{ sequences: number; requests: number; differences: string[] }> {
+): Promise<{ sequences: number; requests: number; hits: number; laneHits: number; differences: string[] }> {
   const off = await startFixture({ ...config, cache: false });
   const on = await startFixture({ ...config, cache: true });
+  let hits = 0;
+  let laneHits = 0;
+  const unsubscribe = on.app.get(CacheEvents).subscribe((event) => {
+    if (event.type !== 'hit') return;
+    hits++;
+    if (event.reason === LANE_REASON) laneHits++;
+  });
   const rnd = random(seed);
   const differences: string[] = [];
   let requests = 0;
@@ -201,8 +221,9 @@ export async function checkTransparency(
       }
     }
   } finally {
+    unsubscribe();
     await off.close();
     await on.close();
   }
-  return { sequences: count, requests, differences };
+  return { sequences: count, requests, hits, laneHits, differences };
 }

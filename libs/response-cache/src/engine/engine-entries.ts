@@ -37,3 +37,6 @@ export function valueEntry(value: unknown, now: number, ttlMs: number): DraftEnt
     expiresAt: now + ttlMs,
   };
 }
+
+/** What a lookup found: an entry (fresh or not), nothing, or a store that failed. */
+export type Found = CacheEntry | undefined | typeof STORE_FAILED;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { CacheSetOptions, FillResult, Produced, STORE_FAILED, valueEntry } from './engine-entries';
+import { CacheSetOptions, FillResult, Found, Produced, STORE_FAILED, valueEntry } from './engine-entries';
 import { FillLease } from './fill-lease';
 import { PendingInvalidations } from './pending-invalidations';
 import { CacheTelemetry } from '../observability/cache-telemetry';
@@ -38,7 +38,7 @@ export class ResponseCacheService implements OnModuleDestroy {
       lock === undefined
         ? undefined
         : new FillLease(lock, options.stampedeWaitMs, {
-            lookup: (key, tags) => this.lookup(key, tags),
+            lookup: async (key, tags) => this.lookup(key, tags),
             isFresh: (entry) => entry.expiresAt > this.options.clock.now(),
             storeError: (operation, error) => this.storeError(operation, error),
           });
@@ -141,18 +141,24 @@ export class ResponseCacheService implements OnModuleDestroy {
 
   /**
    * @internal
-   * The stored entry (fresh or not: the caller decides), undefined, or STORE_FAILED. Passing
+   * The stored entry (fresh or not: the caller decides), undefined, or STORE_FAILED (at once when the
+   * store holds it in process memory, else a promise). Passing
    * the entry's expected `tags` lets a remote store validate it in one round trip.
    */
-  async lookup(key: string, tags?: readonly string[]): Promise<CacheEntry | undefined | typeof STORE_FAILED> {
+  lookup(key: string, tags?: readonly string[]): Found | Promise<Found> {
     // An invalidation this instance acknowledged has not reached the store yet: nothing it holds
     // can be trusted until the retry lands.
     if (this.pending.active) return STORE_FAILED;
-    // In process memory (the memory store, a tiered L1): no round trip, no timer.
+    // In process memory (the memory store, a tiered L1): no round trip, no timer, no async step.
     const store = this.store;
     const near = store.peek?.(key);
     // A local store's peek is its read: a miss there is a miss.
     if (near !== undefined || (store.local === true && store.peek !== undefined)) return near;
+    return this.remoteLookup(key, tags);
+  }
+
+  private async remoteLookup(key: string, tags?: readonly string[]): Promise<Found> {
+    const store = this.store;
     try {
       return await store.get(key, tags === undefined ? undefined : fenceTagsOf(key, tags));
     } catch (error) {

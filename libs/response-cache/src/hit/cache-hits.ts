@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { STORE_FAILED } from '../engine/engine-entries';
+import { Found, STORE_FAILED } from '../engine/engine-entries';
 import { ResponseCacheService } from '../engine/response-cache.service';
 import { CacheStatus } from '../http/cache-status';
 import type { HttpExchange } from '../http/http-exchange';
@@ -8,8 +8,7 @@ import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import type { CacheEntry } from '../store/cache-store';
 
-/** What a lookup found: an entry (fresh or not), nothing, or a store that failed. */
-export type Found = CacheEntry | undefined | typeof STORE_FAILED;
+export type { Found };
 
 interface HandedOn {
   key: string;

@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
  * The little the cache needs of a request and its response, the same on Express and Fastify.
  */
 export interface HttpExchange {
+  readonly platform: 'express' | 'fastify';
   readonly method: string;
   readonly headers: IncomingHttpHeaders;
   /** Path without the query string, as received. */
@@ -41,13 +42,25 @@ function symbolOf(target: object, description: string): symbol | undefined {
   return Object.getOwnPropertySymbols(target).find((s) => s.description === description);
 }
 
-/** True when Fastify made this HEAD route itself, for a GET route (`exposeHeadRoutes`): it runs the GET handler. */
-function fastifyMadeRoute(request: object): boolean {
+interface FastifyRouteContext {
+  config?: { url?: string; method?: string | string[] };
+}
+
+/**
+ * The route Fastify matched: its URL, and `HEAD <url>` for a HEAD route declared by the app (one
+ * that Fastify made for a GET route, `exposeHeadRoutes`, runs the GET handler and is the GET's).
+ * Read from the route context itself: `request.routeOptions` builds an object on every call.
+ */
+function fastifyRoute(request: object): RouteId | undefined {
   routeContextSymbol ??= symbolOf(request, 'fastify.context');
-  const context = routeContextSymbol === undefined ? undefined : (request as Record<symbol, object | undefined>)[routeContextSymbol];
-  if (context === undefined) return false;
+  if (routeContextSymbol === undefined) return undefined;
+  const context = (request as Record<symbol, FastifyRouteContext | undefined>)[routeContextSymbol];
+  const url = context?.config?.url;
+  if (context === undefined || url === undefined) return undefined;
+  if (context.config?.method !== 'HEAD') return url;
   routeByFastifySymbol ??= symbolOf(context, 'fastify.routeByFastify');
-  return routeByFastifySymbol !== undefined && (context as Record<symbol, unknown>)[routeByFastifySymbol] === true;
+  const madeByFastify = routeByFastifySymbol !== undefined && (context as Record<symbol, unknown>)[routeByFastifySymbol] === true;
+  return madeByFastify ? url : `HEAD ${url}`;
 }
 
 /** A value as the platform sends it. */
@@ -91,7 +104,7 @@ interface FastifyRequest {
   url: string;
   query: Record<string, unknown>;
   params: Record<string, string>;
-  routeOptions?: { url?: string; method?: string | string[] };
+  routeOptions?: { url?: string };
 }
 
 interface FastifyReply {
@@ -109,6 +122,7 @@ function headerValue(value: number | string | string[] | undefined): string | un
 }
 
 class ExpressExchange implements HttpExchange {
+  readonly platform = 'express';
   constructor(
     private readonly req: ExpressRequest,
     private readonly res: ExpressResponse,
@@ -166,6 +180,7 @@ class ExpressExchange implements HttpExchange {
 }
 
 class FastifyExchange implements HttpExchange {
+  readonly platform = 'fastify';
   constructor(
     private readonly req: FastifyRequest,
     private readonly reply: FastifyReply,
@@ -209,10 +224,7 @@ class FastifyExchange implements HttpExchange {
     return body;
   }
   routeId(): RouteId | undefined {
-    const route = this.req.routeOptions;
-    const url = route?.url;
-    if (url === undefined) return undefined;
-    return route?.method === 'HEAD' && !fastifyMadeRoute(this.req) ? `HEAD ${url}` : url;
+    return fastifyRoute(this.req);
   }
   /** Fastify: strings as text, everything else through its default serializer (JSON). */
   serialize(value: unknown): Serialized | undefined {

@@ -104,7 +104,7 @@ export class Representation {
       if (name !== 'last-modified' && name !== 'cache-control' && name !== 'vary') exchange.setHeader(name, headers[name]);
     }
     exchange.setStatus(entry.status);
-    if (gzip === undefined) return entry.body;
+    if (gzip === undefined) return exchange.platform === 'fastify' ? exchange.bytes(identityBytes(entry)) : entry.body;
     exchange.setHeader('Content-Encoding', 'gzip');
     return exchange.bytes(gzip);
   }
@@ -217,6 +217,17 @@ export class Representation {
 }
 
 const gzipAsync = promisify(gzip);
+
+/** The identity body as bytes, encoded once per entry object (a memory or L1 hit returns the same one). */
+const encoded = new WeakMap<object, Buffer>();
+function identityBytes(entry: CacheEntry | DraftEntry): Buffer {
+  let bytes = encoded.get(entry);
+  if (bytes === undefined) {
+    bytes = Buffer.from(entry.body);
+    encoded.set(entry, bytes);
+  }
+  return bytes;
+}
 
 /** The ETag of the gzip representation: the identity one with a `-gzip` suffix inside the quotes. */
 function gzipEtag(etag: string): string {

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
-import { httpExchange } from '../http/http-exchange';
-import { CacheHits } from '../hit/cache-hits';
+import { HttpExchange, httpExchange } from '../http/http-exchange';
+import { CacheHits, Found } from '../hit/cache-hits';
 import { keyTarget, requestKey } from '../key/request-key';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { LANE_REASON } from '../observability/metrics-sink';
-import { LearnedTargets } from '../plan/learned-targets';
+import { LearnedTarget, LearnedTargets } from '../plan/learned-targets';
 import { keyedHeaders } from '../plan/route-plan';
 import { requestRefusal } from '../policy/cache-policy';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
@@ -50,8 +50,9 @@ export class FastLane implements OnModuleInit {
   /**
    * Answers the request from a fresh entry, as the interceptor would; false (nothing sent) when it
    * cannot. `request` and `response` are the platform's (Fastify's request and reply, Express's).
+   * An entry held in process memory (memory store, tiered L1) is answered without an async step.
    */
-  async serve(request: unknown, response: unknown): Promise<boolean> {
+  serve(request: unknown, response: unknown): boolean | Promise<boolean> {
     const started = performance.now();
     const options = this.options;
     const exchange = httpExchange(request, response);
@@ -63,20 +64,34 @@ export class FastLane implements OnModuleInit {
     const target = keyTarget(options, exchange);
     const known = target === undefined ? undefined : this.learned.find(target, routeId);
     if (target === undefined || known === undefined) return false;
-    const plan = known.plan;
-    const key = requestKey(options, exchange, plan, target, keyedHeaders(plan, target));
+    const key = requestKey(options, exchange, known.plan, target, keyedHeaders(known.plan, target));
     if (key === undefined) return false;
-    const found = await this.hits.find(request as object, key, known.tags);
+    const found = this.hits.find(request as object, key, known.tags);
+    const lookup: Lookup = { request: request as object, response, exchange, known, key, started };
+    return found instanceof Promise ? found.then((f) => this.answer(lookup, f)) : this.answer(lookup, found);
+  }
+
+  private answer(lookup: Lookup, found: Found): boolean {
+    const { exchange, known, key } = lookup;
     const now = this.hits.now;
-    const entry = this.hits.fresh(exchange, plan, found, now);
+    const entry = this.hits.fresh(exchange, known.plan, found, now);
     // Misses, other variants, stale entries (and their refresh) are the interceptor's.
     if (entry === undefined) {
-      this.hits.handOn(request as object, key, found);
+      this.hits.handOn(lookup.request, key, found);
       return false;
     }
-    const body = this.hits.hit(exchange, plan, entry, now);
-    this.telemetry.request('hit', known.route, key, started, LANE_REASON);
-    await this.adapterHost!.httpAdapter.reply(response, body);
+    const body = this.hits.hit(exchange, known.plan, entry, now);
+    this.telemetry.request('hit', known.route, key, lookup.started, LANE_REASON);
+    void this.adapterHost!.httpAdapter.reply(lookup.response, body);
     return true;
   }
+}
+
+interface Lookup {
+  request: object;
+  response: unknown;
+  exchange: HttpExchange;
+  known: LearnedTarget;
+  key: string;
+  started: number;
 }

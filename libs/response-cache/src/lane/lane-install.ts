@@ -1,7 +1,27 @@
 import type { HttpServer } from '@nestjs/common';
 
-/** Answers a request from the cache; false when it did not (and sent nothing). */
-export type LaneHandler = (request: unknown, response: unknown) => Promise<boolean>;
+/** Answers a request from the cache; false when it did not (and sent nothing). Synchronous when it can be. */
+export type LaneHandler = (request: unknown, response: unknown) => boolean | Promise<boolean>;
+
+/** Runs the lane: `answered` or `pass` once, whether the lane decided at once or later; a throw passes. */
+function run(serve: LaneHandler, request: unknown, response: unknown, pass: () => unknown, sent: () => boolean): void {
+  let answer: boolean | Promise<boolean>;
+  try {
+    answer = serve(request, response);
+  } catch {
+    if (!sent()) pass();
+    return;
+  }
+  if (answer === true) return;
+  if (answer === false) {
+    pass();
+    return;
+  }
+  answer.then(
+    (answered) => answered || pass(),
+    () => sent() || pass(),
+  );
+}
 
 type Next = (error?: unknown) => void;
 type Handle = (request: { method: string }, response: { headersSent: boolean }, next: Next) => unknown;
@@ -34,10 +54,7 @@ export function installLane(adapter: HttpServer, serve: LaneHandler): boolean {
     const fastify = adapter.getInstance() as FastifyLike;
     fastify.addHook('preHandler', (request, reply, done) => {
       if (request.method !== 'GET' && request.method !== 'HEAD') return done();
-      serve(request, reply).then(
-        (answered) => answered || done(),
-        () => reply.sent || done(),
-      );
+      run(serve, request, reply, done, () => reply.sent);
     });
     return true;
   }
@@ -51,9 +68,12 @@ export function installLane(adapter: HttpServer, serve: LaneHandler): boolean {
       const handler = first.handle;
       first.handle = function lane(request, response, next) {
         if (request.method !== 'GET' && request.method !== 'HEAD') return handler(request, response, next);
-        serve(request, response).then(
-          (answered) => answered || handler(request, response, next),
-          () => response.headersSent || handler(request, response, next),
+        run(
+          serve,
+          request,
+          response,
+          () => handler(request, response, next),
+          () => response.headersSent,
         );
       };
     }
