@@ -1,50 +1,58 @@
 /**
  * The ceiling of a cache hit on each platform: plain Fastify (an `onRequest` hook) and plain
- * Express (the first middleware) answering from a `Map` before routing, no Nest, with the
- * headers a hit carries. No cache can answer faster on that platform.
+ * Express (the first middleware) answering before routing, no Nest, with exactly the status,
+ * headers and body of a fast-lane hit (captured from a running app by the benchmark and handed over
+ * in the file BENCH_CEILING_HIT names). `ceiling-redis` reads the body with one ioredis `GET` per
+ * request from the redis-server the Redis rows use. No cache can answer faster on that platform.
  */
 import express from 'express';
 import fastify from 'fastify';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import Redis from 'ioredis';
 
-interface Stored {
-  body: Buffer;
+/** A captured hit: what the ceiling sends for `/cached`. */
+export interface CapturedHit {
+  status: number;
   headers: Record<string, string>;
-}
-
-function entries(body: string): Map<string, Stored> {
-  const headers = {
-    'content-type': 'application/json; charset=utf-8',
-    etag: 'W/"5f2-ceiling"',
-    'cache-control': 'public, max-age=3600',
-    'x-cache': 'HIT',
-  };
-  return new Map([['/cached', { body: Buffer.from(body), headers }]]);
+  /** base64 */
+  body: string;
 }
 
 export async function listenCeiling(
   adapter: 'express' | 'fastify',
-  body: string,
+  redisUrl?: string,
 ): Promise<{ port: number; close: () => Promise<unknown> }> {
-  const map = entries(body);
+  const hit = JSON.parse(readFileSync(process.env.BENCH_CEILING_HIT!, 'utf8')) as CapturedHit;
+  const body = Buffer.from(hit.body, 'base64');
+  const redis = redisUrl === undefined ? undefined : new Redis(redisUrl);
+  const key = `bench-ceiling-${process.pid}`;
+  await redis?.set(key, body);
+  /** The body: in memory, or one GET from Redis. */
+  const read = (send: (bytes: Buffer) => void, pass: () => void): void => {
+    if (redis === undefined) return send(body);
+    redis.getBuffer(key).then((bytes) => (bytes === null ? pass() : send(bytes)), pass);
+  };
+  const closeRedis = () => redis?.quit();
   if (adapter === 'fastify') {
     const app = fastify();
     app.addHook('onRequest', (request, reply, done) => {
-      const hit = map.get(request.url);
-      if (hit === undefined) return done();
-      void reply.headers(hit.headers).send(hit.body);
+      if (request.url !== '/cached') return done();
+      read((bytes) => void reply.code(hit.status).headers(hit.headers).send(bytes), done);
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+    return { port: (app.server.address() as { port: number }).port, close: async () => (await app.close(), closeRedis()) };
   }
   const app = express();
   app.use((request, response, next) => {
-    const hit = map.get(request.url);
-    if (hit === undefined) return next();
-    response.set(hit.headers).send(hit.body);
+    if (request.url !== '/cached') return next();
+    read((bytes) => void response.status(hit.status).set(hit.headers).send(bytes), next);
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    port: (server.address() as { port: number }).port,
+    close: async () => (await new Promise((resolve) => server.close(resolve)), closeRedis()),
+  };
 }

@@ -12,6 +12,7 @@ import { CacheEntry, ManualClock } from 'nestjs-response-cache';
 import { RedisCacheStore, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 import { RedisProcess } from '../test/support/redis-harness';
 import { DatabaseLoad, Mode, databaseLoad } from './database-load';
+import { ceilingSection } from './platform-ceiling';
 
 type Adapter = 'express' | 'fastify';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -210,7 +211,6 @@ async function stampede(url: string): Promise<number> {
 
 const CORE: Scenario[] = [
   { id: 'a', label: '(a) bare route, no interceptor', server: 'bare', path: '/bare' },
-  { id: 'ceiling', label: 'ceiling: the platform alone (no Nest) answering from a Map before routing', server: 'ceiling', path: '/cached' },
   { id: 'b', label: '(b) ResponseCache hit (memory)', server: 'ours', path: '/cached' },
   { id: 'lane', label: 'fast-lane hit (memory)', server: 'ours-lane', path: '/cached' },
   { id: 'bm', label: '(bm) ResponseCache hit (memory), Prometheus metrics on', server: 'ours-metrics', path: '/cached' },
@@ -296,8 +296,27 @@ function table(rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-/** BENCH_SECTIONS=core,stores,freshness,memory,database (default: all). */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'core,stores,freshness,memory,database').split(',').map((x) => x.trim()));
+/** BENCH_SECTIONS=ceiling,core,stores,freshness,memory,database (default: all). */
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'ceiling,core,stores,freshness,memory,database').split(',').map((x) => x.trim()));
+
+/** The hit against the platform alone sending the same bytes (bench/platform-ceiling.ts). */
+async function ceilings(): Promise<{ text: string; summary: Record<string, unknown> }> {
+  const redis = await RedisProcess.start();
+  const rows: string[][] = [];
+  const summary: Record<string, unknown> = {};
+  try {
+    for (const adapter of ['fastify', 'express'] as Adapter[]) {
+      const section = await ceilingSection({ startServer, stop, load, medianLoad, rounds: ROUNDS }, adapter, redis.url);
+      rows.push(...section.rows);
+      summary[adapter] = section.summary;
+    }
+  } finally {
+    await redis.stop();
+  }
+  const header = ['adapter', 'scenario', 'server CPU µs/req', 'ceiling CPU / row CPU', 'req/s', 'p50 ms', 'p99 ms'];
+  const text = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  return { text, summary };
+}
 /** BENCH_DB_SECONDS: length of each database-load run (default 15). */
 const DB_SECONDS = Number(process.env.BENCH_DB_SECONDS ?? 15);
 
@@ -329,6 +348,8 @@ async function main(): Promise<void> {
     rounds: ROUNDS,
     connections: CONNECTIONS,
   };
+  const ceiling = SECTIONS.has('ceiling') ? await ceilings() : undefined;
+  if (ceiling !== undefined) results.ceiling = ceiling.summary;
   const coreRows: string[][] = [];
   const core: Record<string, unknown> = {};
   for (const adapter of SECTIONS.has('core') ? (['express', 'fastify'] as Adapter[]) : []) {
@@ -412,6 +433,10 @@ async function main(): Promise<void> {
   }
 
   const text = [
+    'Against the platform (server CPU per request; the ratio is the ceiling’s over the row’s):',
+    '',
+    ceiling?.text ?? '',
+    '',
     table(coreRows),
     '',
     `(median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${process.version})`,

@@ -214,11 +214,11 @@ const modules = {
 } as const;
 
 async function main(): Promise<void> {
-  const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules | 'ceiling', 'express' | 'fastify'];
+  const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules | 'ceiling' | 'ceiling-redis', 'express' | 'fastify'];
   let close: () => Promise<unknown>;
   let port: number;
-  if (scenario === 'ceiling') {
-    ({ port, close } = await listenCeiling(adapter, JSON.stringify(PAYLOAD)));
+  if (scenario === 'ceiling' || scenario === 'ceiling-redis') {
+    ({ port, close } = await listenCeiling(adapter, scenario === 'ceiling-redis' ? REDIS_URL : undefined));
   } else {
     const app =
       adapter === 'fastify'

@@ -1,0 +1,128 @@
+/**
+ * The `ceiling` section: a hit against the plain platform sending the very same bytes. A lane hit
+ * is captured from a running app; the ceiling servers (bench/ceiling.ts) replay its status, headers
+ * and body, which is checked before anything is measured. Server CPU per request is the figure;
+ * each ratio is the ceiling's CPU per request over the row's (1.0: as cheap as the platform alone).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CapturedHit } from './ceiling';
+
+type Adapter = 'express' | 'fastify';
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+}
+
+/** What the section needs of the runner (bench/run.ts). */
+export interface Runner<S extends { url: string }> {
+  startServer(scenario: string, adapter: Adapter, env?: Record<string, string>): Promise<S>;
+  stop(server: S): Promise<void>;
+  load(server: S, path: string): Promise<Load>;
+  medianLoad(loads: Load[]): Load;
+  rounds: number;
+}
+
+interface Row {
+  id: string;
+  label: string;
+  server: string;
+  /** The row its ratio is taken against. */
+  against: string;
+  target: number;
+  path?: string;
+}
+
+const ROWS: Row[] = [
+  { id: 'ceiling', label: 'ceiling: plain platform, the hit’s bytes from memory', server: 'ceiling', against: 'ceiling', target: 1 },
+  { id: 'lane', label: 'fast-lane hit, memory store', server: 'ours-lane', against: 'ceiling', target: 0.85 },
+  { id: 'lane-tiered', label: 'fast-lane hit, tiered store (L1)', server: 'ours-tiered-lane', against: 'ceiling', target: 0.85 },
+  {
+    id: 'ceiling-redis',
+    label: 'ceiling: plain platform, one ioredis GET of the hit’s bytes',
+    server: 'ceiling-redis',
+    against: 'ceiling-redis',
+    target: 1,
+  },
+  { id: 'lane-redis', label: 'fast-lane hit, Redis store', server: 'ours-redis-lane', against: 'ceiling-redis', target: 0.7 },
+  { id: 'bare', label: 'bare Nest route (no interceptor)', server: 'bare', against: 'bare', target: 1, path: '/bare' },
+  { id: 'interceptor', label: 'interceptor hit, memory store (lane off)', server: 'ours', against: 'bare', target: 1 },
+];
+
+/** Headers that differ between two answers of the same entry (time, connection, age). */
+const PER_RESPONSE = new Set(['date', 'connection', 'keep-alive', 'age', 'cache-status', 'transfer-encoding']);
+
+function get(url: string): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (!PER_RESPONSE.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+        }
+        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks) });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Throws unless `url` answers exactly `hit` (but for the per-response headers). */
+async function assertSame(url: string, hit: CapturedHit, what: string): Promise<void> {
+  const got = await get(url);
+  const expected = JSON.stringify({ status: hit.status, headers: hit.headers, body: hit.body });
+  const actual = JSON.stringify({ status: got.status, headers: got.headers, body: got.body.toString('base64') });
+  if (actual !== expected) throw new Error(`the ${what} does not send the hit's bytes:\n${actual}\n!=\n${expected}`);
+}
+
+export async function ceilingSection<S extends { url: string }>(
+  runner: Runner<S>,
+  adapter: Adapter,
+  redisUrl: string,
+): Promise<{ rows: string[][]; summary: Record<string, unknown> }> {
+  const env = { REDIS_URL: redisUrl };
+  // The hit to replay: a fast-lane hit of the memory store (the second request of /cached).
+  const lane = await runner.startServer('ours-lane', adapter, env);
+  await get(`${lane.url}/cached`);
+  const captured = await get(`${lane.url}/cached`);
+  if (captured.headers['x-cache'] !== 'HIT') throw new Error(`no hit to capture (X-Cache ${captured.headers['x-cache']})`);
+  const hit: CapturedHit = { status: captured.status, headers: captured.headers, body: captured.body.toString('base64') };
+  const file = join(mkdtempSync(join(tmpdir(), 'rc-ceiling-')), 'hit.json');
+  writeFileSync(file, JSON.stringify(hit));
+  const servers = new Map<string, S>([['ours-lane', lane]]);
+  for (const row of ROWS) {
+    if (!servers.has(row.server))
+      servers.set(row.server, await runner.startServer(row.server, adapter, { ...env, BENCH_CEILING_HIT: file }));
+  }
+  try {
+    await assertSame(`${servers.get('ceiling')!.url}/cached`, hit, 'memory ceiling');
+    await assertSame(`${servers.get('ceiling-redis')!.url}/cached`, hit, 'Redis ceiling');
+    await assertSame(`${lane.url}/cached`, hit, 'fast lane (a second hit)');
+    const runs = new Map<string, Load[]>(ROWS.map((r) => [r.id, []]));
+    for (let round = 0; round < runner.rounds; round++) {
+      for (const row of ROWS) runs.get(row.id)!.push(await runner.load(servers.get(row.server)!, row.path ?? '/cached'));
+    }
+    const medians = new Map([...runs].map(([id, loads]) => [id, runner.medianLoad(loads)]));
+    const rows: string[][] = [];
+    const summary: Record<string, unknown> = {};
+    for (const row of ROWS) {
+      const x = medians.get(row.id)!;
+      const base = medians.get(row.against)!;
+      const ratio = Math.round((base.cpuUs / x.cpuUs) * 100) / 100;
+      summary[row.id] = { label: row.label, ...x, against: row.against, cpuRatio: ratio, target: row.target };
+      const verdict = row.against === row.id ? '' : `${ratio.toFixed(2)} (target ≥ ${row.target})`;
+      rows.push([adapter, row.label, String(x.cpuUs), verdict, String(x.rps), String(x.p50), String(x.p99)]);
+    }
+    return { rows, summary };
+  } finally {
+    for (const server of servers.values()) await runner.stop(server);
+  }
+}
