@@ -10,6 +10,12 @@ export interface Produced<T> {
   entry?: DraftEntry;
   /** How long the store keeps this entry, in ms, when it differs from the fill's (freshness from the response). */
   retainMs?: number;
+  /**
+   * The key the entry belongs under when it is not the fill's: the response varies on request
+   * headers that the fill's key did not hold yet (its first `Vary`), so it is stored under the key
+   * that holds them, where the next request of the same variant looks.
+   */
+  storeKey?: string;
 }
 
 export type FillResult<T> = { collapsed: false; value: T; entry?: CacheEntry } | { collapsed: true; entry: CacheEntry };

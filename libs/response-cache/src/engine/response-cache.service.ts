@@ -259,11 +259,24 @@ export class ResponseCacheService implements OnModuleDestroy {
     ttlMs: number,
     produce: () => Promise<Produced<T>>,
   ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry }; written?: Promise<boolean> }> {
-    const fence = await this.snapshot(key, tags);
+    let fence = await this.snapshot(key, tags);
     const produced = await produce();
+    const storeKey = produced.storeKey ?? key;
+    if (storeKey !== key && fence !== undefined) fence = await this.rekeyedFence(fence, tags, storeKey);
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
-    const written = entry === undefined ? undefined : this.track(this.write(key, entry, produced.retainMs ?? ttlMs));
+    const written = entry === undefined ? undefined : this.track(this.write(storeKey, entry, produced.retainMs ?? ttlMs));
     return { result: { collapsed: false, value: produced.value, entry }, written };
+  }
+
+  /**
+   * The fence of an entry stored under another key than its fill's: the tag versions read before
+   * the handler ran, and the version of the new key's fence tag read now. A key-level delete of the
+   * new key that landed before this read found nothing to delete; one after it fails the fence.
+   */
+  private async rekeyedFence(fence: TagSnapshot, tags: readonly string[], storeKey: string): Promise<TagSnapshot | undefined> {
+    const own = await this.snapshot(storeKey, []);
+    if (own === undefined) return undefined;
+    return { tags: [...tags, ...own.tags], versions: [...fence.versions.slice(0, tags.length), ...own.versions] };
   }
 
   /** The fence of a fill: the versions of its tags and of its key, read before it runs. */

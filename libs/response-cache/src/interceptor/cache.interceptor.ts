@@ -133,7 +133,8 @@ export class CacheInterceptor implements NestInterceptor {
       if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, key, tags, started, now);
       if (staleFor < windows.staleIfErrorMs) fallback = stale;
     }
-    return this.fill(next, exchange, plan, { key, tags, target, fallback, started, learn });
+    const rekey = () => requestKey(this.options, exchange, plan, target, keyedHeaders(plan, target), identity, custom);
+    return this.fill(next, exchange, plan, { key, tags, target, fallback, started, learn, rekey });
   }
 
   /** RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile. */
@@ -186,8 +187,10 @@ export class CacheInterceptor implements NestInterceptor {
       }
       refused = responseRefusal(exchange, plan.scope, storableStatuses(exchange, plan, this.options.clock.now()), value);
       const drafted = refused === undefined ? await representation.draft(exchange, value, plan, before) : undefined;
-      if (drafted?.entry.variant !== undefined) learnVary(plan, target, representation.variantNames(drafted.entry.headers.vary, plan));
-      return { value, ...drafted };
+      if (drafted?.entry.variant === undefined) return { value, ...drafted };
+      // The response varies on request headers: the key holds them from now on, this entry included.
+      const learned = learnVary(plan, target, representation.variantNames(drafted.entry.headers.vary, plan));
+      return { value, ...drafted, storeKey: learned ? miss.rekey() : undefined };
     });
     if (failedWith !== undefined && fallback !== undefined) {
       // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
@@ -236,4 +239,6 @@ interface Miss {
   fallback: CacheEntry | undefined;
   started: number;
   learn: () => void;
+  /** The request's key as the route's keyed headers stand now (after a response's `Vary` was learned). */
+  rekey: () => string | undefined;
 }

@@ -214,12 +214,14 @@ export function staleWindows(plan: CachePlan, entry: CacheEntry): { staleWhileRe
 
 const NO_STALE = { staleWhileRevalidateMs: 0, staleIfErrorMs: 0 };
 
-/** Keys of `target` hold the request headers its responses vary on (at most 8), from now on. */
-export function learnVary(plan: CachePlan, target: string, names: readonly string[]): void {
+/** Keys of `target` hold the request headers its responses vary on (at most 8), from now on; true when that added one. */
+export function learnVary(plan: CachePlan, target: string, names: readonly string[]): boolean {
   plan.learnedVary ??= new LRUCache({ max: 10_000 });
   const known = plan.learnedVary.get(target) ?? [];
   const added = names.filter((name) => !known.includes(name));
-  if (added.length > 0) plan.learnedVary.set(target, [...known, ...added].slice(0, 8));
+  if (added.length === 0) return false;
+  plan.learnedVary.set(target, [...known, ...added].slice(0, 8));
+  return true;
 }
 
 /** The request headers that key `target` on this route: its `varyBy`, then those its responses vary on. */
