@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, Logger, NestInterceptor } from '@nestjs/common';
-import { Observable, defer, from, lastValueFrom } from 'rxjs';
+import { Observable, defer, from, lastValueFrom, of } from 'rxjs';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
-import { STORE_FAILED } from '../engine/engine-entries';
+import { Found, STORE_FAILED } from '../engine/engine-entries';
 import { ResponseCacheService } from '../engine/response-cache.service';
 import type { BypassReason } from '../http/cache-status';
 import { HttpExchange, httpExchange } from '../http/http-exchange';
@@ -62,7 +62,11 @@ export class CacheInterceptor implements NestInterceptor {
     if (!SAFE_METHODS.has(exchange.method)) return this.writes.after(context, next, exchange, plan ?? { label: exchange.route });
     const cachePlan = plan?.cache;
     if (cachePlan === undefined) return next.handle();
-    return defer(() => from(this.serve(context, next, request, exchange, cachePlan)));
+    return defer(() => {
+      // A hit from process memory is answered without a promise; anything else settles later.
+      const answer = this.serve(context, next, request, exchange, cachePlan);
+      return answer instanceof Promise ? from(answer) : of(answer);
+    });
   }
 
   /** The verified identity that partitions a per-user or per-tenant route, hashed; undefined refuses caching. */
@@ -80,7 +84,7 @@ export class CacheInterceptor implements NestInterceptor {
     return hashedIdentity(this.options.identitySecret, scope, id);
   }
 
-  private async serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, plan: CachePlan) {
+  private serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, plan: CachePlan): unknown {
     const started = performance.now();
     if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started, false);
     const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
@@ -111,7 +115,14 @@ export class CacheInterceptor implements NestInterceptor {
 
     // A warming request (it knows the per-process secret) refreshes the entry: no lookup.
     const refresh = exchange.headers[REFRESH_HEADER] === this.options.refreshToken;
-    const found = refresh ? undefined : await this.hits.find(request, key, tags);
+    const found = refresh ? undefined : this.hits.find(request, key, tags);
+    const request$: Request = { context, next, exchange, plan, key, tags, target, identity, custom, started };
+    return found instanceof Promise ? found.then((f) => this.answer(request$, f)) : this.answer(request$, found);
+  }
+
+  /** What the lookup found decides: a hit, a stale answer (and its refresh), or a fill. */
+  private answer(request: Request, found: Found): unknown {
+    const { next, exchange, plan, key, tags, target, started } = request;
     if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
     const now = this.hits.now;
     const fresh = this.hits.fresh(exchange, plan, found, now);
@@ -133,7 +144,7 @@ export class CacheInterceptor implements NestInterceptor {
       if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, key, tags, started, now);
       if (staleFor < windows.staleIfErrorMs) fallback = stale;
     }
-    const rekey = () => requestKey(this.options, exchange, plan, target, keyedHeaders(plan, target), identity, custom);
+    const rekey = () => requestKey(this.options, exchange, plan, target, keyedHeaders(plan, target), request.identity, request.custom);
     return this.fill(next, exchange, plan, { key, tags, target, fallback, started, learn, rekey });
   }
 
@@ -230,6 +241,20 @@ export class CacheInterceptor implements NestInterceptor {
   private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
     this.telemetry.request(result, exchange.route, key, started, reason);
   }
+}
+
+/** A cacheable request, keyed and tagged, on its way to its lookup's answer. */
+interface Request {
+  context: ExecutionContext;
+  next: CallHandler;
+  exchange: HttpExchange;
+  plan: CachePlan;
+  key: string;
+  tags: string[];
+  target: string;
+  identity: Identity | undefined;
+  custom: string | undefined;
+  started: number;
 }
 
 interface Miss {
