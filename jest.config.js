@@ -25,7 +25,7 @@ module.exports = {
   moduleNameMapper: {
     '^nestjs-response-cache$': '<rootDir>/libs/response-cache/src/index.ts',
     '^nestjs-response-cache/internal/(.*)$': '<rootDir>/libs/response-cache/src/$1',
-    '^nestjs-response-cache/(redis|terminus|prometheus)$': '<rootDir>/libs/response-cache/src/$1/index.ts',
+    '^nestjs-response-cache/(redis|terminus|prometheus|testing)$': '<rootDir>/libs/response-cache/src/$1/index.ts',
   },
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/libs/response-cache/dist/'],
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],

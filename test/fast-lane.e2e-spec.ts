@@ -2,7 +2,8 @@ import { CanActivate, Controller, Get, INestApplication, Injectable, Module, Typ
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { getToken } from '@willsoto/nestjs-prometheus';
-import { CacheEvents, Cacheable, ManualClock, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
+import { CacheEvents, Cacheable, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import type { Counter } from 'prom-client';
 import { ADAPTERS, RawResponse, RunningDemo, rawRequest, startDemo } from './support/demo-app';
 import { RedisProcess } from './support/redis-harness';

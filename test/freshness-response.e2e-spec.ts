@@ -1,7 +1,8 @@
 import { Controller, Get, HttpException, INestApplication, Module, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Cacheable, ManualClock, ResponseCacheModule } from 'nestjs-response-cache';
+import { Cacheable, ResponseCacheModule } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { ADAPTERS } from './support/demo-app';
 import { setHeader } from './support/set-header';
 

@@ -1,7 +1,8 @@
 import { Controller, Delete, Get, HttpException, INestApplication, Module, Post, Put, Redirect, Req, Res, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Cacheable, ManualClock, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { ADAPTERS, Adapter } from './support/demo-app';
 import { setHeader } from './support/set-header';
 

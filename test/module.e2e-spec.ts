@@ -2,14 +2,8 @@ import { Controller, Get, Header, HttpCode, INestApplication, Module, Post, Res,
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Readable } from 'node:stream';
-import {
-  Cacheable,
-  ManualClock,
-  NoCache,
-  ResponseCacheConfigError,
-  ResponseCacheInterceptor,
-  ResponseCacheModule,
-} from 'nestjs-response-cache';
+import { Cacheable, NoCache, ResponseCacheConfigError, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { loadDemoConfig } from '../apps/demo/src/demo.config';
 import { ADAPTERS, Adapter } from './support/demo-app';
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Logger, Module, Param, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Cacheable, InvalidateTags, ManualClock, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
+import { Cacheable, InvalidateTags, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { startFixture } from '../check/transparency/fixture-app';
 import { Probe, difference, send } from '../check/transparency/run';
 import { ADAPTERS } from './support/demo-app';

@@ -38,7 +38,8 @@ import {
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Exclude, Expose } from 'class-transformer';
-import { Cacheable, CacheStore, InvalidateTags, ManualClock, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
+import { Cacheable, CacheStore, InvalidateTags, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { RedisCacheStore, createRedisClient } from 'nestjs-response-cache/redis';
 import { Observable, map } from 'rxjs';
 

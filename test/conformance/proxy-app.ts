@@ -1,7 +1,9 @@
 import { All, Controller, Get, INestApplication, Module, Req, Res, Type, UseInterceptors } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Cacheable, FreshnessMode, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+import { Cacheable, CacheableOptions, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
+
+type FreshnessMode = NonNullable<CacheableOptions['freshness']>;
 import { setHeader } from '../support/set-header';
 
 /** Request headers not forwarded: the connection's own, and validators (the cache answers conditionals itself). */

@@ -1,5 +1,5 @@
 import { createServer, Server } from 'node:net';
-import { ManualClock } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { ADAPTERS, RunningDemo, startDemo } from '../support/demo-app';
 import { RedisProcess, freePort } from '../support/redis-harness';
 import { uniquePrefix } from '../support/redis-stores';

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { ManualClock, MemoryCacheStore } from 'nestjs-response-cache';
+import { MemoryCacheStore } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { RedisCacheStore, RedisStampedeLock, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 import { ADAPTERS, RunningDemo, rawRequest, startDemo, xCacheOf } from '../support/demo-app';
 import { RedisClusterProcesses, RedisProcess } from '../support/redis-harness';

@@ -1,4 +1,4 @@
-import { ManualClock } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { OperationLogger, redactSecrets } from 'nestjs-response-cache/internal/observability/operation-logger';
 import { startDemo } from '../support/demo-app';
 import { RedisProcess } from '../support/redis-harness';

@@ -1,9 +1,9 @@
-import { ManualClock } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { keyFenceTag } from 'nestjs-response-cache/internal/store/cache-store';
 import { RedisCacheStore } from 'nestjs-response-cache/redis';
 import { RedisClusterProcesses, RedisProcess } from '../support/redis-harness';
 import { redisStore } from '../support/redis-stores';
-import { runStoreContract } from '../support/store-contract';
+import { runStoreContract } from 'nestjs-response-cache/testing';
 
 describe('Redis (standalone, a real redis-server)', () => {
   let redis: RedisProcess;

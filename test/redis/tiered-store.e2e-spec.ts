@@ -1,9 +1,10 @@
-import { CacheEntry, ManualClock } from 'nestjs-response-cache';
+import { CacheEntry } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { keyFenceTag } from 'nestjs-response-cache/internal/store/cache-store';
 import { TieredCacheStore } from 'nestjs-response-cache/redis';
 import { RedisProcess } from '../support/redis-harness';
 import { eventually, tieredStore, uniquePrefix } from '../support/redis-stores';
-import { runStoreContract } from '../support/store-contract';
+import { runStoreContract } from 'nestjs-response-cache/testing';
 
 describe('TieredCacheStore (memory L1, real Redis L2, pub/sub bus)', () => {
   let redis: RedisProcess;

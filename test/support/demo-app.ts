@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
-import { ManualClock, ResponseCacheModuleOptions } from 'nestjs-response-cache';
+import { ResponseCacheModuleOptions } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { createDemoApp } from '../../apps/demo/src/create-demo-app';
 import { DemoDatabase, SQL_CLIENT } from '../../apps/demo/src/data/demo-database';
 import type { SqlClient } from '../../apps/demo/src/data/sql-client';

@@ -1,4 +1,4 @@
-import { ManualClock } from 'nestjs-response-cache';
+import { ManualClock } from 'nestjs-response-cache/testing';
 import { RedisCacheStore, RedisClient, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 
 let counter = 0;

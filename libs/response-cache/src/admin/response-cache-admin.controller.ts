@@ -1,3 +1,4 @@
+import { CONTROL } from '../key/cache-key';
 import {
   BadRequestException,
   Body,
@@ -25,7 +26,6 @@ import { CacheStore, KeyPage } from '../store/cache-store';
 import { ResilientCacheStore } from '../store/resilient.store';
 import { AdminTokenGuard } from './admin-token.guard';
 
-const CONTROL = /[\x00-\x1f\x7f]/;
 const MAX_PATTERN_DELETES = 10_000;
 
 function objectBody(body: unknown): Record<string, unknown> {

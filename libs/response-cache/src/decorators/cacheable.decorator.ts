@@ -1,5 +1,6 @@
 import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { ResponseCacheInterceptor } from '../interceptor/response-cache.interceptor';
+import { checkTagSpecs } from '../key/tags';
 import { CACHEABLE_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import {
@@ -80,15 +81,7 @@ function validate(options: CacheableOptions): void {
       );
     }
   }
-  for (const tag of options.tags ?? []) {
-    if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '' || /[\x00-\x1f\x7f]/.test(tag))) {
-      throw new ResponseCacheConfigError(
-        '@Cacheable tags',
-        `${describeValue(tag)} is not a tag`,
-        "Use non-empty strings such as 'users' or 'user:{id}', or functions of the request.",
-      );
-    }
-  }
+  checkTagSpecs('@Cacheable tags', options.tags ?? [], describeValue);
   if (options.statuses !== undefined) validateStatuses('@Cacheable statuses', options.statuses);
   if (options.freshness !== undefined) freshnessMode('@Cacheable freshness', options.freshness);
   if (options.key !== undefined && typeof options.key !== 'function') {

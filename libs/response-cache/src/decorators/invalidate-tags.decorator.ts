@@ -1,5 +1,6 @@
 import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { ResponseCacheInterceptor } from '../interceptor/response-cache.interceptor';
+import { checkTagSpecs } from '../key/tags';
 import { INVALIDATE_TAGS_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import { describeValue } from '../options/option-checks';
@@ -14,14 +15,6 @@ export function InvalidateTags(...tags: TagSpec<InvalidationContext>[]): MethodD
   if (tags.length === 0) {
     throw new ResponseCacheConfigError('@InvalidateTags', 'no tags given', "Name at least one tag, e.g. @InvalidateTags('users').");
   }
-  for (const tag of tags) {
-    if (typeof tag !== 'function' && (typeof tag !== 'string' || tag === '' || /[\x00-\x1f\x7f]/.test(tag))) {
-      throw new ResponseCacheConfigError(
-        '@InvalidateTags',
-        `${describeValue(tag)} is not a tag`,
-        "Use non-empty strings such as 'users' or 'user:{id}', or functions.",
-      );
-    }
-  }
+  checkTagSpecs('@InvalidateTags', tags, describeValue);
   return applyDecorators(SetMetadata(INVALIDATE_TAGS_METADATA, tags), UseInterceptors(ResponseCacheInterceptor));
 }

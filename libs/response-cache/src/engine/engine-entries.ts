@@ -1,8 +1,7 @@
 import { weakEtag } from '../http/etag';
-import type { CacheEntry } from '../store/cache-store';
+import type { CacheEntry, DraftEntry } from '../store/cache-store';
 
-/** An entry before the engine attaches its fence. */
-export type DraftEntry = Omit<CacheEntry, 'fence'>;
+export type { DraftEntry } from '../store/cache-store';
 
 /** What a fill's producer returns: the value for its own caller, and the entry to store, if any. */
 export interface Produced<T> {

@@ -1,9 +1,8 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { DraftEntry } from '../engine/engine-entries';
 import type { CacheScope, FreshnessMode, ResolvedCacheOptions } from '../response-cache.options';
 import { responseFreshness } from './freshness';
-import type { CacheEntry } from '../store/cache-store';
+import type { CacheEntry, DraftEntry } from '../store/cache-store';
 import { isNotModified } from './conditional-request';
 import { weakEtag } from './etag';
 import type { HttpExchange } from './http-exchange';

@@ -1,8 +1,8 @@
-import { ResponseCacheError } from '../response-cache.errors';
+import { ResponseCacheConfigError, ResponseCacheError } from '../response-cache.errors';
 import type { CacheRequestContext, TagSpec } from '../response-cache.options';
+import { CONTROL } from './cache-key';
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
-const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** A tag template or function that could not give a usable tag for this request. */
 export class TagResolutionError extends ResponseCacheError {}
@@ -42,4 +42,16 @@ export function resolveTags<C extends CacheRequestContext>(specs: readonly TagSp
     for (const tag of typeof produced === 'string' ? [produced] : produced) tags.add(check(tag, name));
   }
   return [...tags];
+}
+
+/** A decorator's tags: non-empty strings without control characters, or functions. */
+export function checkTagSpecs(decorator: string, tags: readonly unknown[], describe: (value: unknown) => string): void {
+  for (const tag of tags) {
+    if (typeof tag === 'function' || (typeof tag === 'string' && tag !== '' && !CONTROL.test(tag))) continue;
+    throw new ResponseCacheConfigError(
+      decorator,
+      `${describe(tag)} is not a tag`,
+      "Use non-empty strings such as 'users' or 'user:{id}', or functions of the request.",
+    );
+  }
 }

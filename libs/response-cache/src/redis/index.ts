@@ -5,10 +5,7 @@
  */
 import './peer-check'; // first: names a missing optional peer before anything needs it
 export { RedisCacheStore } from './redis.store';
-export type { RedisCacheStoreOptions, RedisClient } from './redis.store';
+export type { RedisClient } from './redis.store';
 export { TieredCacheStore } from './tiered.store';
-export type { TieredCacheStoreOptions } from './tiered.store';
 export { RedisStampedeLock } from './redis-stampede-lock';
-export type { RedisStampedeLockOptions } from './redis-stampede-lock';
-export { SAFE_REDIS_OPTIONS, createRedisClient, duplicateClient } from './redis-client';
-export type { RedisConnectionOptions } from './redis-client';
+export { createRedisClient, duplicateClient } from './redis-client';

@@ -33,6 +33,9 @@ export interface CacheEntry {
 }
 
 /** Versions of some tags at one moment, aligned by index. */
+/** An entry before the engine attaches its fence. */
+export type DraftEntry = Omit<CacheEntry, 'fence'>;
+
 export interface TagSnapshot {
   readonly tags: readonly string[];
   readonly versions: readonly number[];

@@ -1,5 +1,5 @@
 import { ManualClock } from '../clock';
-import { runStoreContract } from '../../../../test/support/store-contract';
+import { runStoreContract } from '../testing';
 import { keyFenceTag } from './cache-store';
 import { MemoryCacheStore } from './memory.store';
 

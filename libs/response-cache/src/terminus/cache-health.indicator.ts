@@ -3,13 +3,6 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { CacheStore } from '../store/cache-store';
 import { ResilientCacheStore } from '../store/resilient.store';
 
-/**
- * Terminus indicator of the cache store: reachable or not, the ping's latency, the circuit
- * breaker's state and, for the in-process store, entries and bytes. A store that does not answer
- * within `timeoutMs` (or whose circuit is open) is `degraded`, not `down`: the app keeps serving
- * from its handlers without the cache. Pass `required: true` where the cache is essential (the
- * store is then `down` and Terminus answers 503).
- */
 /** Options of {@link ResponseCacheHealthIndicator.check}. */
 export interface CacheHealthCheckOptions {
   /** How long the store's ping may take before the store counts as unavailable, in ms. Default 250. */
@@ -18,6 +11,13 @@ export interface CacheHealthCheckOptions {
   required?: boolean;
 }
 
+/**
+ * Terminus indicator of the cache store: reachable or not, the ping's latency, the circuit
+ * breaker's state and, for the in-process store, entries and bytes. A store that does not answer
+ * within `timeoutMs` (or whose circuit is open) is `degraded`, not `down`: the app keeps serving
+ * from its handlers without the cache. Pass `required: true` where the cache is essential (the
+ * store is then `down` and Terminus answers 503).
+ */
 @Injectable()
 export class ResponseCacheHealthIndicator {
   constructor(
@@ -27,7 +27,8 @@ export class ResponseCacheHealthIndicator {
 
   async check<const Key extends string>(key: Key, { timeoutMs = 250, required = false }: CacheHealthCheckOptions = {}) {
     const session = this.health.check(key);
-    const circuit = this.store instanceof ResilientCacheStore ? this.store.circuit : undefined;
+    // `closed`, `open` or `half-open`, for stores behind the circuit breaker.
+    const circuit: string | undefined = this.store instanceof ResilientCacheStore ? this.store.circuit : undefined;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {

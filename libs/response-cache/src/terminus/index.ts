@@ -4,4 +4,3 @@
  */
 import './peer-check'; // first: names a missing optional peer before anything needs it
 export { ResponseCacheHealthIndicator } from './cache-health.indicator';
-export type { CacheHealthCheckOptions } from './cache-health.indicator';
