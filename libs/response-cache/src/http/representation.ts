@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { CacheScope, FreshnessMode, ResolvedCacheOptions } from '../response-cache.options';
 import { responseFreshness } from './freshness';
+import { bodyBytes } from '../store/body-bytes';
 import type { CacheEntry, DraftEntry } from '../store/cache-store';
 import { isNotModified } from './conditional-request';
 import { weakEtag } from './etag';
@@ -103,7 +104,7 @@ export class Representation {
       if (name !== 'last-modified' && name !== 'cache-control' && name !== 'vary') exchange.setHeader(name, headers[name]);
     }
     exchange.setStatus(entry.status);
-    if (gzip === undefined) return exchange.platform === 'fastify' ? exchange.bytes(identityBytes(entry)) : entry.body;
+    if (gzip === undefined) return exchange.platform === 'fastify' ? exchange.bytes(bodyBytes(entry)) : entry.body;
     exchange.setHeader('Content-Encoding', 'gzip');
     return exchange.bytes(gzip);
   }
@@ -216,17 +217,6 @@ export class Representation {
 }
 
 const gzipAsync = promisify(gzip);
-
-/** The identity body as bytes, encoded once per entry object (a memory or L1 hit returns the same one). */
-const encoded = new WeakMap<object, Buffer>();
-function identityBytes(entry: CacheEntry | DraftEntry): Buffer {
-  let bytes = encoded.get(entry);
-  if (bytes === undefined) {
-    bytes = Buffer.from(entry.body);
-    encoded.set(entry, bytes);
-  }
-  return bytes;
-}
 
 /** The ETag of the gzip representation: the identity one with a `-gzip` suffix inside the quotes. */
 function gzipEtag(etag: string): string {

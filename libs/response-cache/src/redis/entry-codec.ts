@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { crc32, gunzip, gunzipSync, gzip } from 'node:zlib';
+import { rememberBodyBytes } from '../store/body-bytes';
 import type { CacheEntry } from '../store/cache-store';
 
 const gzipAsync = promisify(gzip);
@@ -134,6 +135,8 @@ export async function decodeEntry(raw: Buffer): Promise<DecodedEntry | undefined
       fence: { tags: meta.ft, versions: meta.fv },
       ...(meta.v === undefined ? {} : { variant: meta.v }),
     };
+    // A hit sends these bytes as they are (a view of the reply: it holds nothing the hit does not send but the meta).
+    rememberBodyBytes(entry, body);
     return { entry, retainUntil: meta.r };
   } catch {
     return undefined;
