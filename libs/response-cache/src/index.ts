@@ -26,6 +26,18 @@ export { CacheStats } from './observability/cache-stats';
 export type { CacheFigures, InvalidationRecord, RouteStats } from './observability/cache-stats';
 export { CacheMetricsSink } from './observability/metrics-sink';
 export type { CacheMetricsIntegration, RequestResult } from './observability/metrics-sink';
+export { varnishEdge, fastlyEdge, cloudflareEdge, edgeKey, EdgePurgeError } from './edge';
+export type {
+  CloudflareEdgeOptions,
+  EdgeAdapter,
+  EdgeKeyLimits,
+  EdgeOptions,
+  EdgePurgeOptions,
+  EdgeStatus,
+  FastlyEdgeOptions,
+  RouteEdgeOptions,
+  VarnishEdgeOptions,
+} from './edge';
 export { ManualClock, systemClock } from './clock';
 export type { Clock } from './clock';
 export { ResponseCacheConfigError, ResponseCacheError } from './response-cache.errors';

@@ -39,6 +39,7 @@ const CACHEABLE_KEYS: readonly (keyof CacheableOptions)[] = [
   'staleIfError',
   'mustRevalidate',
   'freshness',
+  'edge',
 ];
 
 function validate(options: CacheableOptions): void {

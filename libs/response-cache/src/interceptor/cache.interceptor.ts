@@ -82,6 +82,7 @@ export class CacheInterceptor implements NestInterceptor {
 
   private async serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, plan: CachePlan) {
     const started = performance.now();
+    this.hits.edge.refuse(exchange); // until the response is one the edge may keep
     if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started, false);
     const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
     if (refusal !== undefined) return this.bypass(next, exchange, plan, refusal, started);
@@ -122,7 +123,7 @@ export class CacheInterceptor implements NestInterceptor {
     if (fresh !== undefined) {
       learn();
       this.report('hit', exchange, key, started);
-      return this.hits.hit(exchange, plan, fresh, now);
+      return this.hits.hit(exchange, plan, fresh, now, tags);
     }
     // Another variant of the URL (its response varies on a request header this request differs in) is no entry of ours.
     const stale = found !== undefined && this.hits.representation.matchesVariant(exchange, found, plan) ? found : undefined;
@@ -202,6 +203,7 @@ export class CacheInterceptor implements NestInterceptor {
     }
     if (result.collapsed) {
       this.report('coalesced', exchange, key, started);
+      this.hits.edge.mark(exchange, plan, tags);
       return representation.represent(exchange, plan, result.entry, 'MISS', status.collapsed);
     }
     if (refused !== undefined) {
@@ -213,6 +215,7 @@ export class CacheInterceptor implements NestInterceptor {
     // Produced, but the fence could not be read (store down): served, not stored.
     if (result.entry === undefined) return representation.uncached(exchange, plan, result.value);
     miss.learn();
+    this.hits.edge.mark(exchange, plan, tags);
     return representation.represent(exchange, plan, result.entry, 'MISS', status.stored);
   }
 

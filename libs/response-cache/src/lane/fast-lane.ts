@@ -74,7 +74,7 @@ export class FastLane implements OnModuleInit {
       this.hits.handOn(request as object, key, found);
       return false;
     }
-    const body = this.hits.hit(exchange, plan, entry, now);
+    const body = this.hits.hit(exchange, plan, entry, now, known.tags);
     this.telemetry.request('hit', known.route, key, started, LANE_REASON);
     await this.adapterHost!.httpAdapter.reply(response, body);
     return true;
