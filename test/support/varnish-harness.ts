@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, sep } from 'node:path';
 import { freePort } from './redis-harness';
 
 /**
@@ -11,7 +11,13 @@ import { freePort } from './redis-harness';
  * whose backend is pointed at the app under test; killed in teardown.
  */
 
-export const VCL_DIR = join(__dirname, '..', '..', 'deploy', 'varnish');
+/** deploy/varnish of the repository, whether this file runs from source (Jest) or built (dist/test/support). */
+export const VCL_DIR = join(
+  __dirname,
+  ...(__dirname.includes(`${sep}dist${sep}`) ? ['..', '..', '..'] : ['..', '..']),
+  'deploy',
+  'varnish',
+);
 
 export function varnishdBin(): string {
   const configured = process.env.VARNISHD_BIN;
