@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -98,6 +98,16 @@ export class VarnishProcess {
 
   get log(): string {
     return this.output();
+  }
+
+  /** Requests Varnish sent to the app so far (varnishstat MAIN.backend_req): the ones that reached Node. */
+  backendRequests(): number {
+    const varnishstat = join(varnishdBin(), '..', '..', 'bin', 'varnishstat');
+    const bin = existsSync(varnishstat) ? varnishstat : 'varnishstat';
+    const out = execFileSync(bin, ['-n', join(this.dir, 'work'), '-1', '-f', 'MAIN.backend_req'], { encoding: 'utf8' });
+    const match = /MAIN\.backend_req\s+(\d+)/.exec(out);
+    if (match === null) throw new Error(`varnishstat gave no MAIN.backend_req: ${out}`);
+    return Number(match[1]);
   }
 
   async stop(): Promise<void> {
