@@ -1,4 +1,5 @@
-import { RunningDemo, startDemo } from './support/demo-app';
+import { runCli } from 'nestjs-response-cache/internal/cli/response-cache-cli';
+import { Adapter, RunningDemo, startDemo } from './support/demo-app';
 import { freePort } from './support/redis-harness';
 import { VarnishProcess, hungServer } from './support/varnish-harness';
 
@@ -26,21 +27,25 @@ async function send(base: string, method: string, path: string, body: unknown): 
 }
 
 /** The demo behind a Varnish that the demo purges (CACHE_EDGE=varnish, VARNISH_URLS). */
-async function demoBehindVarnish(vcl: string): Promise<{ demo: RunningDemo; varnish: VarnishProcess }> {
+async function demoBehindVarnish(vcl: string, adapter: Adapter): Promise<{ demo: RunningDemo; varnish: VarnishProcess }> {
   const port = await freePort();
-  const demo = await startDemo('express', { CACHE_EDGE: 'varnish', VARNISH_URLS: `http://127.0.0.1:${port}` });
+  const demo = await startDemo(adapter, { CACHE_EDGE: 'varnish', VARNISH_URLS: `http://127.0.0.1:${port}` });
   const varnish = await VarnishProcess.start(Number(new URL(demo.url).port), vcl, port);
   return { demo, varnish };
 }
 
-describe.each(['default.vcl', 'ban.vcl'])('the demo behind Varnish (%s)', (vcl) => {
+describe.each([
+  ['default.vcl', 'express'],
+  ['default.vcl', 'fastify'],
+  ['ban.vcl', 'express'],
+] as [string, Adapter][])('the demo behind Varnish (%s, %s)', (vcl, adapter) => {
   let demo: RunningDemo;
   let varnish: VarnishProcess;
   /** Responses the demo wrote so far. */
   const reached = () => demo.statuses.length;
 
   beforeAll(async () => {
-    ({ demo, varnish } = await demoBehindVarnish(vcl));
+    ({ demo, varnish } = await demoBehindVarnish(vcl, adapter));
   });
   afterAll(async () => {
     await varnish?.stop();
@@ -70,7 +75,7 @@ describe.each(['default.vcl', 'ban.vcl'])('the demo behind Varnish (%s)', (vcl) 
       expect((await get(varnish.url, path)).status).toBe(200);
       expect((await get(varnish.url, path)).headers.get('cache-status')).toMatch(/varnish; hit$/);
     }
-    const name = `edge-${vcl}-${Date.now()}`;
+    const name = `edge-${vcl}-${adapter}`;
     const write = await send(varnish.url, 'PUT', '/api/users/1', { name });
     expect(write.status).toBe(200);
 
@@ -131,6 +136,16 @@ describe('a Varnish that is down or hung', () => {
         expect(status.pending).toBeGreaterThanOrEqual(2);
         expect(status.pendingKeys.map((k) => k.key)).toEqual(expect.arrayContaining(['users', 'user:1']));
         expect(status.purges[state === 'hung' ? 'timeout' : 'error']).toBeGreaterThanOrEqual(1);
+        // The CLI shows them, and says so in its exit status.
+        let out = '';
+        const code = await runCli(
+          ['edge', '--url', demo.url, '--token', 'edge-test'],
+          {},
+          { stdout: (t) => (out += t), stderr: (t) => (out += t) },
+        );
+        expect(code).toBe(1);
+        expect(out).toMatch(/pending +\d+ key\(s\) waiting for a retry/);
+        expect(out).toMatch(/^user:1 +\d+/m);
         const metrics = await (await fetch(`${demo.url}/metrics`)).text();
         expect(metrics).toMatch(
           new RegExp(`cache_edge_purges_total\\{edge="varnish",result="${state === 'hung' ? 'timeout' : 'error'}"\\} [1-9]`),
