@@ -35,6 +35,11 @@ export class EdgeHeaders {
     this.log = new TagErrorLog(clock);
   }
 
+  /** An edge is configured. */
+  get enabled(): boolean {
+    return this.edge !== undefined;
+  }
+
   /** The response may not be cached at the edge (set first; {@link mark} replaces it). */
   refuse(exchange: HttpExchange): void {
     if (this.edge !== undefined) exchange.setHeader(this.edge.adapter.ttlHeader, NOT_AT_EDGE);

@@ -262,12 +262,12 @@ export class ResponseCacheService implements OnModuleDestroy {
     tags: readonly string[],
     ttlMs: number,
     produce: () => Promise<Produced<T>>,
-  ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry }; written?: Promise<boolean> }> {
+  ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry; written?: Promise<boolean> }; written?: Promise<boolean> }> {
     const fence = await this.snapshot(key, tags);
     const produced = await produce();
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
     const written = entry === undefined ? undefined : this.track(this.write(key, entry, produced.retainMs ?? ttlMs));
-    return { result: { collapsed: false, value: produced.value, entry }, written };
+    return { result: { collapsed: false, value: produced.value, entry, written }, written };
   }
 
   /** The fence of a fill: the versions of its tags and of its key, read before it runs. */

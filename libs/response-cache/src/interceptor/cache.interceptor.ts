@@ -203,7 +203,6 @@ export class CacheInterceptor implements NestInterceptor {
     }
     if (result.collapsed) {
       this.report('coalesced', exchange, key, started);
-      this.hits.edge.mark(exchange, plan, tags);
       return representation.represent(exchange, plan, result.entry, 'MISS', status.collapsed);
     }
     if (refused !== undefined) {
@@ -215,7 +214,8 @@ export class CacheInterceptor implements NestInterceptor {
     // Produced, but the fence could not be read (store down): served, not stored.
     if (result.entry === undefined) return representation.uncached(exchange, plan, result.value);
     miss.learn();
-    this.hits.edge.mark(exchange, plan, tags);
+    // The edge keeps only what the store kept: a fill an invalidation overtook stays off it too.
+    if (this.hits.edge.enabled && (await result.written) !== false) this.hits.edge.mark(exchange, plan, tags);
     return representation.represent(exchange, plan, result.entry, 'MISS', status.stored);
   }
 
