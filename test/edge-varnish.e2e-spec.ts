@@ -1,6 +1,6 @@
 import { runCli } from 'nestjs-response-cache/internal/cli/response-cache-cli';
 import { Adapter, RunningDemo, startDemo } from './support/demo-app';
-import { freePort } from './support/redis-harness';
+import { RedisProcess, freePort } from './support/redis-harness';
 import { VarnishProcess, hungServer } from './support/varnish-harness';
 
 /**
@@ -27,29 +27,37 @@ async function send(base: string, method: string, path: string, body: unknown): 
 }
 
 /** The demo behind a Varnish that the demo purges (CACHE_EDGE=varnish, VARNISH_URLS). */
-async function demoBehindVarnish(vcl: string, adapter: Adapter): Promise<{ demo: RunningDemo; varnish: VarnishProcess }> {
+async function demoBehindVarnish(
+  vcl: string,
+  adapter: Adapter,
+  store: Record<string, string>,
+): Promise<{ demo: RunningDemo; varnish: VarnishProcess }> {
   const port = await freePort();
-  const demo = await startDemo(adapter, { CACHE_EDGE: 'varnish', VARNISH_URLS: `http://127.0.0.1:${port}` });
+  const demo = await startDemo(adapter, { CACHE_EDGE: 'varnish', VARNISH_URLS: `http://127.0.0.1:${port}`, ...store });
   const varnish = await VarnishProcess.start(Number(new URL(demo.url).port), vcl, port);
   return { demo, varnish };
 }
 
 describe.each([
-  ['default.vcl', 'express'],
-  ['default.vcl', 'fastify'],
-  ['ban.vcl', 'express'],
-] as [string, Adapter][])('the demo behind Varnish (%s, %s)', (vcl, adapter) => {
+  ['default.vcl', 'express', 'memory'],
+  ['default.vcl', 'fastify', 'memory'],
+  ['ban.vcl', 'express', 'memory'],
+  ['default.vcl', 'fastify', 'redis'],
+] as [string, Adapter, 'memory' | 'redis'][])('the demo behind Varnish (%s, %s, %s store)', (vcl, adapter, store) => {
   let demo: RunningDemo;
   let varnish: VarnishProcess;
+  let redis: RedisProcess | undefined;
   /** Responses the demo wrote so far. */
   const reached = () => demo.statuses.length;
 
   beforeAll(async () => {
-    ({ demo, varnish } = await demoBehindVarnish(vcl, adapter));
+    redis = store === 'redis' ? await RedisProcess.start() : undefined;
+    ({ demo, varnish } = await demoBehindVarnish(vcl, adapter, redis === undefined ? {} : { CACHE_STORE: 'redis', REDIS_URL: redis.url }));
   });
   afterAll(async () => {
     await varnish?.stop();
     await demo?.close();
+    await redis?.stop();
   });
 
   it('serves a hit at the edge without reaching the demo, and never shows the surrogate headers to the client', async () => {
@@ -75,7 +83,7 @@ describe.each([
       expect((await get(varnish.url, path)).status).toBe(200);
       expect((await get(varnish.url, path)).headers.get('cache-status')).toMatch(/varnish; hit$/);
     }
-    const name = `edge-${vcl}-${adapter}`;
+    const name = `edge-${vcl}-${adapter}-${store}`;
     const write = await send(varnish.url, 'PUT', '/api/users/1', { name });
     expect(write.status).toBe(200);
 
