@@ -31,7 +31,13 @@ export function fastlyEdge(options: FastlyEdgeOptions): EdgeAdapter {
         'Content-Type': 'application/json',
       };
       if (soft) headers['Fastly-Soft-Purge'] = '1';
-      await purgeRequest(`Fastly purge`, url, { method: 'POST', headers, body: JSON.stringify({ surrogate_keys: keys }) }, signal);
+      const response = await purgeRequest(
+        `Fastly purge`,
+        url,
+        { method: 'POST', headers, body: JSON.stringify({ surrogate_keys: keys }) },
+        signal,
+      );
+      await response.arrayBuffer().catch(() => undefined); // frees the connection for the next purge
     },
   };
 }

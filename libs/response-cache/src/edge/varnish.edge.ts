@@ -40,7 +40,12 @@ export function varnishEdge(options: VarnishEdgeOptions): EdgeAdapter {
     async purge(keys, { soft, signal }) {
       const headers: Record<string, string> = { 'xkey-purge': keys.join(' ') };
       if (soft) headers['xkey-softpurge'] = '1';
-      await Promise.all(urls.map((url) => purgeRequest(`PURGE ${url}`, url, { method: 'PURGE', headers }, signal)));
+      await Promise.all(
+        urls.map(async (url) => {
+          const response = await purgeRequest(`PURGE ${url}`, url, { method: 'PURGE', headers }, signal);
+          await response.arrayBuffer().catch(() => undefined); // frees the connection for the next purge
+        }),
+      );
     },
   };
 }
