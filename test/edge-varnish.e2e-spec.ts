@@ -123,6 +123,29 @@ describe.each([
   });
 });
 
+describe('soft purge (xkey.softpurge)', () => {
+  it('marks the entries stale at the edge: without a grace the next read fetches the new data', async () => {
+    const port = await freePort();
+    const demo = await startDemo('express', {
+      CACHE_EDGE: 'varnish',
+      VARNISH_URLS: `http://127.0.0.1:${port}`,
+      CACHE_EDGE_SOFT_PURGE: 'true',
+    });
+    const varnish = await VarnishProcess.start(Number(new URL(demo.url).port), 'default.vcl', port);
+    try {
+      await get(varnish.url, '/api/users/2');
+      expect((await get(varnish.url, '/api/users/2')).headers.get('cache-status')).toMatch(/varnish; hit$/);
+      expect((await send(varnish.url, 'PUT', '/api/users/2', { name: 'soft' })).status).toBe(200);
+      const after = await get(varnish.url, '/api/users/2');
+      expect(JSON.parse(after.body).user.name).toBe('soft');
+      expect(after.headers.get('cache-status')).not.toMatch(/varnish; hit$/);
+    } finally {
+      await varnish.stop();
+      await demo.close();
+    }
+  });
+});
+
 describe('a Varnish that is down or hung', () => {
   it.each(['down', 'hung'])(
     'costs a write at most the purge timeout when Varnish is %s, and the purge waits in the admin API',
