@@ -49,7 +49,7 @@ describe('EdgePurger', () => {
     purger = new EdgePurger(resolveEdge({ adapter, purgeTimeoutMs: 100, repurgeAfterMs: 0 }), (_, r) => results.push(r));
     const started = performance.now();
     await purger.purge(['users']);
-    expect(performance.now() - started).toBeLessThan(400);
+    expect(performance.now() - started).toBeLessThan(1000); // the edge never answers: only the timeout ends it
     expect(results).toEqual(['timeout']);
     expect(purger.status()).toMatchObject({ pending: 1, pendingKeys: [{ key: 'users', attempts: 1 }] });
     up = true;
@@ -64,20 +64,20 @@ describe('EdgePurger', () => {
     purger = new EdgePurger(resolveEdge({ adapter, purgeTimeoutMs: 50, repurgeAfterMs: 0 }));
     const started = performance.now();
     await purger.purge(['users']);
-    expect(performance.now() - started).toBeLessThan(300);
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(purger.status()?.pending).toBe(1);
   });
 
   it('honours the retry-after of a refusal, and never throws', async () => {
     let refusals = 1;
     const { adapter, calls } = fakeEdge(async () => {
-      if (refusals-- > 0) throw new EdgePurgeError('429', 300);
+      if (refusals-- > 0) throw new EdgePurgeError('429', 1000);
     }, 10);
     purger = new EdgePurger(resolveEdge({ adapter, repurgeAfterMs: 0 }));
     await expect(purger.purge(['posts'])).resolves.toBeUndefined();
-    await sleep(150);
-    expect(calls).toHaveLength(1); // still waiting: the edge asked for 300 ms
-    expect(await purger.settle(2000)).toBe(true);
+    await sleep(200);
+    expect(calls).toHaveLength(1); // still waiting: the edge asked for 1 s
+    expect(await purger.settle(4000)).toBe(true);
     expect(calls).toHaveLength(2);
   });
 
