@@ -4,14 +4,15 @@ import { Client } from 'pg';
 import { DemoProcess } from '../check/consistency/demo-process';
 import { jsonCall } from '../check/consistency/json-call';
 import { ADMIN_URL, createDatabase, dropDatabase } from '../test/support/postgres';
-import { RedisProcess } from '../test/support/redis-harness';
+import { RedisProcess, freePort } from '../test/support/redis-harness';
+import { VarnishProcess } from '../test/support/varnish-harness';
 
 /**
  * Database load saved: the demo on a real PostgreSQL server, one fixed read-heavy mix (90 % reads
  * over Zipf-distributed ids, 10 % writes), with the cache off, the memory, Redis and tiered
  * stores. The same seeded request sequence for every mode.
  */
-export type Mode = 'off' | 'memory' | 'redis' | 'tiered';
+export type Mode = 'off' | 'memory' | 'redis' | 'tiered' | 'varnish';
 
 export interface DatabaseLoad {
   mode: Mode;
@@ -21,8 +22,12 @@ export interface DatabaseLoad {
   rps: number;
   p50Ms: number;
   p99Ms: number;
-  /** Reads answered from the cache (X-Cache HIT or STALE) of all reads. */
+  /** Reads answered from the cache (X-Cache HIT or STALE, or a hit at the edge) of all reads. */
   hitRatio: number;
+  /** `varnish`: reads the edge answered itself (`Cache-Status` ends with `varnish; hit`), of all reads. */
+  edgeHitRatio?: number;
+  /** `varnish`: requests that reached Node, per 1,000 (varnishstat MAIN.backend_req). */
+  reachedNodePer1000?: number;
   /** Statements per 1,000 requests, counted by the demo (demo_db_queries_total). */
   queriesPer1000: number;
   /** Transactions per 1,000 requests, counted by PostgreSQL (pg_stat_database, the demo's startup included). */
@@ -152,6 +157,7 @@ async function drive(url: string, seconds: number, connections: number, writeSha
   const latencies: number[] = [];
   let reads = 0;
   let hits = 0;
+  let edgeHits = 0;
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
   const client = async () => {
@@ -164,37 +170,49 @@ async function drive(url: string, seconds: number, connections: number, writeSha
       latencies.push(performance.now() - started);
       if (status >= 400 || status === 0) errors++; // the mix asks for nothing that may fail
       if (step.read) reads++;
-      if (step.read && (answer?.xCache === 'HIT' || answer?.xCache === 'STALE')) hits++;
+      const atEdge = answer?.cacheStatus?.endsWith('varnish; hit') === true;
+      if (step.read && atEdge) edgeHits++;
+      if (step.read && (atEdge || answer?.xCache === 'HIT' || answer?.xCache === 'STALE')) hits++;
     }
   };
   await Promise.all(Array.from({ length: connections }, client));
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { requests: latencies.length, p50Ms: at(0.5), p99Ms: at(0.99), hitRatio: hits / reads, errors };
+  return { requests: latencies.length, p50Ms: at(0.5), p99Ms: at(0.99), hitRatio: hits / reads, edgeHitRatio: edgeHits / reads, errors };
 }
 
-/** One mode: its own database and (for redis and tiered) Redis, one demo process, the mix for `seconds`. */
+/**
+ * One mode: its own database and (for redis and tiered) Redis, one demo process, the mix for
+ * `seconds`; `varnish`: the memory store with a Varnish (deploy/varnish/default.vcl) in front,
+ * which the demo purges, and the clients going through it.
+ */
 export async function databaseLoad(mode: Mode, writeShare: number, seconds: number, connections: number): Promise<DatabaseLoad> {
   const databaseUrl = await createDatabase('rc_bench');
   const redis = mode === 'redis' || mode === 'tiered' ? await RedisProcess.start() : undefined;
   let demo: DemoProcess | undefined;
+  let varnish: VarnishProcess | undefined;
   try {
     const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
-      CACHE_STORE: mode === 'off' ? 'memory' : mode,
+      CACHE_STORE: mode === 'off' || mode === 'varnish' ? 'memory' : mode,
       HTTP_ADAPTER: 'fastify',
     };
+    const edgePort = mode === 'varnish' ? await freePort() : undefined;
     if (mode === 'off') env.CACHE_ENABLED = 'false';
     if (redis !== undefined) env.REDIS_URL = redis.url;
     // The first start migrates and seeds; the bench adds its rows, then starts the measured process.
     await (await DemoProcess.start(env)).stop();
     await seed(databaseUrl);
     const pgBefore = await transactions(databaseUrl);
+    if (edgePort !== undefined) Object.assign(env, { CACHE_EDGE: 'varnish', VARNISH_URLS: `http://127.0.0.1:${edgePort}` });
     demo = await DemoProcess.start(env);
+    if (edgePort !== undefined) varnish = await VarnishProcess.start(Number(new URL(demo.url).port), 'default.vcl', edgePort);
     const queriesBefore = await demo.statements();
     const cpuBefore = cpuUs(demo.pid);
-    const run = await drive(demo.url, seconds, connections, writeShare);
+    const backendBefore = varnish?.backendRequests() ?? 0;
+    const run = await drive(varnish?.url ?? demo.url, seconds, connections, writeShare);
+    const backend = (varnish?.backendRequests() ?? 0) - backendBefore;
     const cpu = cpuUs(demo.pid) - cpuBefore;
     const counted = (await demo.statements()) - queriesBefore;
     await demo.stop();
@@ -209,12 +227,14 @@ export async function databaseLoad(mode: Mode, writeShare: number, seconds: numb
       p50Ms: Number(run.p50Ms.toFixed(2)),
       p99Ms: Number(run.p99Ms.toFixed(2)),
       hitRatio: Number(run.hitRatio.toFixed(3)),
+      ...(varnish === undefined ? {} : { edgeHitRatio: Number(run.edgeHitRatio.toFixed(3)), reachedNodePer1000: per1000(backend) }),
       queriesPer1000: per1000(counted),
       pgTransactionsPer1000: per1000(pg),
       cpuUsPerRequest: Math.round(cpu / run.requests),
       errors: run.errors,
     };
   } finally {
+    await varnish?.stop();
     await demo?.stop();
     await redis?.stop();
     await dropDatabase(databaseUrl);

@@ -297,8 +297,10 @@ function table(rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-/** BENCH_SECTIONS=ceiling,core,stores,freshness,memory,database (default: all). */
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'ceiling,core,stores,freshness,memory,database').split(',').map((x) => x.trim()));
+/** BENCH_SECTIONS=ceiling,core,stores,freshness,memory,database,edge (default: all). */
+const SECTIONS = new Set(
+  (process.env.BENCH_SECTIONS ?? 'ceiling,core,stores,freshness,memory,database,edge').split(',').map((x) => x.trim()),
+);
 
 /** The hit against the platform alone sending the same bytes (bench/platform-ceiling.ts). */
 async function ceilings(): Promise<{ text: string; summary: Record<string, unknown> }> {
@@ -433,6 +435,21 @@ async function main(): Promise<void> {
     ].join('\n');
   }
 
+  let edgeTable = '';
+  if (SECTIONS.has('edge')) {
+    const loads: DatabaseLoad[] = [];
+    for (const writeShare of [0.1, 0.01]) loads.push(await databaseLoad('varnish', writeShare, DB_SECONDS, 32));
+    results.edge = loads;
+    edgeTable = [
+      '| writes | setup | req/s | p50 ms | p99 ms | hit ratio at the edge (reads) | hit ratio, edge or app (reads) | requests that reached Node / 1,000 | queries / 1,000 req | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...loads.map(
+        (l) =>
+          `| ${l.writeShare * 100} % | demo (memory store) behind Varnish | ${l.rps} | ${l.p50Ms} | ${l.p99Ms} | ${((l.edgeHitRatio ?? 0) * 100).toFixed(1)} % | ${(l.hitRatio * 100).toFixed(1)} % | ${l.reachedNodePer1000} | ${l.queriesPer1000} | ${l.errors} |`,
+      ),
+    ].join('\n');
+  }
+
   const text = [
     'Against the platform (server CPU per request; the ratio is the ceiling’s over the row’s):',
     '',
@@ -459,6 +476,10 @@ async function main(): Promise<void> {
     `Database load (the demo on PostgreSQL, reads over Zipf ids with 10 % and 1 % writes, 32 connections, ${DB_SECONDS} s each):`,
     '',
     databaseTable,
+    '',
+    `The edge (the same mix through Varnish with deploy/varnish/default.vcl, the demo purging it by tag, 32 connections, ${DB_SECONDS} s each):`,
+    '',
+    edgeTable,
   ].join('\n');
   process.stdout.write(`\n${text}\n`);
   const dir = join(__dirname, '..', '..', 'bench', 'results');

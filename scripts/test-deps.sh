@@ -4,6 +4,7 @@
 # runs it first (the `pretest` script) and so does .ci/run. Idempotent.
 #   redis-server  the Redis integration tests start their own redis-server processes (or REDIS_SERVER_BIN)
 #   chromium      the dashboard test drives it with playwright-core (or CHROMIUM_BIN)
+#   varnish, varnish-modules  the edge tests start varnishd (with vmod xkey) in front of the demo (or VARNISHD_BIN)
 #   postgresql    the demo suites run on the server at 127.0.0.1:5432 (or TEST_POSTGRES_URL); it is
 #                 started when installed but not answering. A fresh install gets the password
 #                 "postgres" for the postgres user, the tests' default URL.
@@ -23,6 +24,8 @@ as_root() {
 missing=()
 if [ -z "${REDIS_SERVER_BIN:-}" ] && ! command -v redis-server >/dev/null 2>&1; then missing+=(redis-server); fi
 if [ -z "${CHROMIUM_BIN:-}" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ -z "${VARNISHD_BIN:-}" ] && ! command -v varnishd >/dev/null 2>&1 && [ ! -x /usr/sbin/varnishd ]; then missing+=(varnish); fi
+if [ -z "${VARNISHD_BIN:-}" ] && ! compgen -G "/usr/lib/*/varnish/vmods/libvmod_xkey.so" >/dev/null; then missing+=(varnish-modules); fi
 fresh_postgres=false
 if [ -z "${TEST_POSTGRES_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null 2>&1; then
   missing+=(postgresql)
@@ -31,7 +34,7 @@ fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "test-deps: the tests need ${missing[*]}; this is not a Debian-like system (no apt-get): install them, or set REDIS_SERVER_BIN, CHROMIUM_BIN, TEST_POSTGRES_URL" >&2
+    echo "test-deps: the tests need ${missing[*]}; this is not a Debian-like system (no apt-get): install them, or set REDIS_SERVER_BIN, CHROMIUM_BIN, VARNISHD_BIN, TEST_POSTGRES_URL" >&2
     exit 1
   fi
   if [ "$(id -u)" -ne 0 ] && ! { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then

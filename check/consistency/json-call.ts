@@ -4,6 +4,8 @@ import { Agent, request } from 'node:http';
 export interface JsonAnswer {
   status: number;
   xCache: string | null;
+  /** `Cache-Status` (RFC 9211): the app's entry, then the edge's (`varnish; hit`) when the request went through one. */
+  cacheStatus: string | null;
   body: unknown;
 }
 
@@ -32,9 +34,11 @@ export function jsonCall(
       res.on('end', () => {
         try {
           const xCache = res.headers['x-cache'];
+          const cacheStatus = res.headers['cache-status'];
           resolve({
             status: res.statusCode ?? 0,
             xCache: typeof xCache === 'string' ? xCache : null,
+            cacheStatus: typeof cacheStatus === 'string' ? cacheStatus : null,
             body: text === '' ? undefined : JSON.parse(text),
           });
         } catch {

@@ -1,7 +1,7 @@
-import { DEFAULTS, Store, TIERED_WINDOW_MS, checkConsistency, summaryLine } from './run';
+import { DEFAULTS, EDGE_WINDOW_MS, Store, TIERED_WINDOW_MS, checkConsistency, summaryLine } from './run';
 
 /**
- * `npm run check:consistency [-- --duration-ms N --instances N --stores redis,tiered --no-faults]`
+ * `npm run check:consistency [-- --duration-ms N --instances N --stores redis,tiered --no-faults --edge varnish]`
  * (`--stores memory` shows a failing check: memory stores are not shared):
  * several demo processes on one PostgreSQL and one Redis, concurrent writers and readers, Redis
  * paused and killed in the middle; prints one line per store and exits 1 on any violation.
@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   for (const store of stores) {
     if (!['memory', 'redis', 'tiered'].includes(store)) throw new Error(`--stores: "${store}" is not memory, redis or tiered`);
   }
+  const edge = argument('edge');
+  if (edge !== undefined && edge !== 'varnish') throw new Error(`--edge: "${edge}" is not varnish`);
   const options = {
     ...DEFAULTS,
     durationMs: count('duration-ms', DEFAULTS.durationMs, 3_000, 600_000),
@@ -32,16 +34,24 @@ async function main(): Promise<void> {
     faults: !process.argv.includes('--no-faults'),
     postgresUrl: process.env.CONSISTENCY_POSTGRES_URL?.trim() || DEFAULTS.postgresUrl,
     log: (line: string) => console.log(line),
+    ...(edge === undefined ? {} : { edge: 'varnish' as const }),
   };
   const reports = [];
   for (const store of stores) {
-    const allowanceMs = store === 'tiered' ? TIERED_WINDOW_MS : 0;
+    const allowanceMs = edge !== undefined ? EDGE_WINDOW_MS : store === 'tiered' ? TIERED_WINDOW_MS : 0;
     const report = await checkConsistency({ ...options, store, allowanceMs });
     reports.push(report);
     console.log(
       `${store}: ${report.observations} read observations checked, ${(report.hitRatio * 100).toFixed(0)} % of reads from the cache; replaced data returned ${report.staleWithinAllowance} times ` +
         `inside the ${allowanceMs} ms window (lag p99 ${report.lagP99Ms.toFixed(1)} ms, max ${report.lagMaxMs.toFixed(1)} ms)`,
     );
+    if (report.edge !== undefined) {
+      console.log(
+        `${store}: through ${report.edge}: ${(report.edgeHitRatio * 100).toFixed(0)} % of reads answered by the edge; purge window ` +
+          `(acknowledged write to the edge serving new data, ${report.staleWithinAllowance} stale reads): p50 ${report.lagP50Ms.toFixed(1)} ms, ` +
+          `p99 ${report.lagP99Ms.toFixed(1)} ms, max ${report.lagMaxMs.toFixed(1)} ms (documented: ${allowanceMs} ms)`,
+      );
+    }
     for (const example of report.examples) console.log(`${store}: violation: ${example}`);
   }
   for (const report of reports) console.log(summaryLine(report));

@@ -1,4 +1,5 @@
-import { RedisProcess } from '../../test/support/redis-harness';
+import { RedisProcess, freePort } from '../../test/support/redis-harness';
+import { VarnishProcess } from '../../test/support/varnish-harness';
 import { ADMIN_URL, createDatabase, dropDatabase } from '../../test/support/postgres';
 import { DemoProcess } from './demo-process';
 import { checkHistory, percentile } from './history';
@@ -22,6 +23,11 @@ export interface ConsistencyOptions {
   allowanceMs: number;
   /** Server on which the run's database is made (and dropped). */
   postgresUrl: string;
+  /**
+   * `varnish`: a Varnish (deploy/varnish/default.vcl) in front of each instance, every instance
+   * purging all of them (CACHE_EDGE=varnish); readers and writers go through the Varnishes.
+   */
+  edge?: 'varnish';
   log?: (line: string) => void;
 }
 
@@ -35,13 +41,24 @@ export interface ConsistencyReport {
   failed: number;
   /** Reads that returned replaced data inside the allowance, and how late they were. */
   staleWithinAllowance: number;
+  lagP50Ms: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Reads the edge answered itself, of all reads that got an answer (0 without an edge). */
+  edgeHitRatio: number;
+  edge?: 'varnish';
   examples: string[];
 }
 
 /** The documented propagation window of the tiered store (README: consistency). */
 export const TIERED_WINDOW_MS = 100;
+
+/**
+ * The documented purge window of the edge (README, docs/edge.md): the purge is sent before the
+ * write answers, and again `repurgeAfterMs` (2 s) later for responses that were on their way to
+ * the edge during the first; this window adds the second purge's own time.
+ */
+export const EDGE_WINDOW_MS = 2_500;
 
 export const DEFAULTS: Omit<ConsistencyOptions, 'store'> = {
   instances: 3,
@@ -64,8 +81,19 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
   const databaseUrl = await createDatabase('rc_consistency', options.postgresUrl);
   const redis = await RedisProcess.start();
   const demos: DemoProcess[] = [];
+  const varnishes: VarnishProcess[] = [];
   try {
-    const env = { DATABASE_URL: databaseUrl, CACHE_STORE: options.store, REDIS_URL: redis.url, CACHE_KEY_PREFIX: 'cc:' };
+    const edgePorts = options.edge === undefined ? [] : await Promise.all(Array.from({ length: options.instances }, () => freePort()));
+    const env: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      CACHE_STORE: options.store,
+      REDIS_URL: redis.url,
+      CACHE_KEY_PREFIX: 'cc:',
+    };
+    if (options.edge !== undefined) {
+      env.CACHE_EDGE = options.edge;
+      env.VARNISH_URLS = edgePorts.map((port) => `http://127.0.0.1:${port}`).join(',');
+    }
     // The first instance migrates and seeds; the others start together on the seeded database.
     demos.push(await DemoProcess.start({ ...env, HTTP_ADAPTER: 'express' }));
     const more = Array.from({ length: options.instances - 1 }, (_, i) =>
@@ -73,9 +101,13 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     );
     demos.push(...(await Promise.all(more)));
     log(`${options.store}: ${demos.length} demo processes on ${redis.url} and a database of their own`);
+    for (const [i, demo] of demos.entries())
+      varnishes.push(await VarnishProcess.start(Number(new URL(demo.url).port), 'default.vcl', edgePorts[i]));
+    if (varnishes.length > 0) log(`${options.store}: a Varnish in front of each, every instance purging all of them`);
+    const entries = varnishes.length > 0 ? varnishes.map((v) => v.url) : demos.map((d) => d.url);
     const began = performance.now();
     const faults = options.faults ? injectFaults(redis, options, log) : Promise.resolve();
-    const workload = await runWorkload({ ...options, instances: demos.map((d) => d.url) });
+    const workload = await runWorkload({ ...options, instances: entries });
     await faults;
     const verdict = checkHistory(workload.writes, workload.reads, options.allowanceMs);
     const inside = verdict.lagsMs.filter((lag) => lag <= options.allowanceMs);
@@ -87,8 +119,12 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
       violations: verdict.violations.length,
       failed: workload.failed,
       staleWithinAllowance: inside.length,
+      lagP50Ms: percentile(verdict.lagsMs, 50),
       lagP99Ms: percentile(verdict.lagsMs, 99),
-      lagMaxMs: verdict.lagsMs.length === 0 ? 0 : Math.max(...verdict.lagsMs),
+      edgeHitRatio: workload.reads.length === 0 ? 0 : workload.edgeHits / workload.reads.length,
+      edge: options.edge,
+      // (a loop: a run without purges has more stale observations than a spread takes as arguments)
+      lagMaxMs: verdict.lagsMs.reduce((max, lag) => Math.max(max, lag), 0),
       examples: verdict.violations
         .slice(0, 5)
         .map(
@@ -98,6 +134,7 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
         ),
     };
   } finally {
+    await Promise.all(varnishes.map((varnish) => varnish.stop()));
     await Promise.all(demos.map((demo) => demo.stop()));
     await redis.stop();
     await dropDatabase(databaseUrl, options.postgresUrl);
@@ -120,5 +157,6 @@ async function injectFaults(redis: RedisProcess, options: ConsistencyOptions, lo
 
 /** The line the issue asks for, one per store. */
 export function summaryLine(report: ConsistencyReport): string {
-  return `consistency: ${report.operations} operations, ${report.violations} violations, ${report.failed} failed requests (${report.store} store)`;
+  const through = report.edge === undefined ? '' : `, readers through ${report.edge}`;
+  return `consistency: ${report.operations} operations, ${report.violations} violations, ${report.failed} failed requests (${report.store} store${through})`;
 }

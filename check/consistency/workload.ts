@@ -22,8 +22,10 @@ export interface WorkloadResult {
   operations: number;
   /** Requests that got no valid answer: network errors, timeouts, 5xx. */
   failed: number;
-  /** Reads answered from the cache (X-Cache HIT or STALE). */
+  /** Reads answered from the cache (X-Cache HIT or STALE), at the edge or in the app. */
   cacheHits: number;
+  /** Reads the edge answered itself (`Cache-Status` ends with `varnish; hit`): they never reached an app. */
+  edgeHits: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface WorkloadResult {
  */
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
   const timeout = options.requestTimeoutMs ?? 5_000;
-  const result: WorkloadResult = { writes: [], reads: [], operations: 0, failed: 0, cacheHits: 0 };
+  const result: WorkloadResult = { writes: [], reads: [], operations: 0, failed: 0, cacheHits: 0, edgeHits: 0 };
   const keys = new Set<number>();
   const live = new Set<number>();
   const failedCreates = new Map<string, { start: number; end: number }>();
@@ -94,7 +96,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       result.failed++;
       return;
     }
-    if (answer.xCache === 'HIT' || answer.xCache === 'STALE') result.cacheHits++;
+    const atEdge = answer.cacheStatus?.endsWith('varnish; hit') === true;
+    if (atEdge) result.edgeHits++;
+    if (atEdge || answer.xCache === 'HIT' || answer.xCache === 'STALE') result.cacheHits++;
     result.reads.push({ start, end, values, instance });
   };
 

@@ -32,6 +32,18 @@ export interface DemoConfig {
   identitySecret?: string;
   /** CACHE_STAMPEDE_LOCK: a Redis lease per cold key across instances, redis and tiered stores (demo extra). */
   stampedeLock: boolean;
+  /** CACHE_EDGE: the CDN or reverse proxy in front, purged on invalidation. */
+  cacheEdge?: 'varnish' | 'fastly' | 'cloudflare';
+  /** VARNISH_URLS: base URLs of the Varnish instances to purge (CACHE_EDGE=varnish). */
+  varnishUrls: string[];
+  /** CACHE_EDGE_TTL_SECONDS: how long the edge may keep a response; unset: the route's TTL (demo extra). */
+  edgeTtlSeconds?: number;
+  /** CACHE_EDGE_PURGE_TIMEOUT_MS: how long a write waits for the edge's purge (demo extra, default 1000). */
+  edgePurgeTimeoutMs: number;
+  /** CACHE_EDGE_SOFT_PURGE: mark stale at the edge instead of removing (demo extra, default false). */
+  edgeSoftPurge: boolean;
+  /** FASTLY_SERVICE_ID, FASTLY_API_KEY (CACHE_EDGE=fastly); CLOUDFLARE_ZONE_ID, CLOUDFLARE_API_TOKEN (CACHE_EDGE=cloudflare) (demo extras). */
+  edgeCredentials: { fastlyServiceId?: string; fastlyApiKey?: string; cloudflareZoneId?: string; cloudflareApiToken?: string };
 }
 
 /** A demo setting that is present but wrong; the message names the variable and the fix. */
@@ -97,6 +109,46 @@ function databaseUrl(raw: string | undefined): string | undefined {
   return url;
 }
 
+function edgeSettings(
+  env: Env,
+): Pick<DemoConfig, 'cacheEdge' | 'varnishUrls' | 'edgeTtlSeconds' | 'edgePurgeTimeoutMs' | 'edgeSoftPurge' | 'edgeCredentials'> {
+  const raw = env.CACHE_EDGE?.trim() ?? '';
+  const cacheEdge = raw === '' ? undefined : oneOf(env, 'CACHE_EDGE', 'varnish', ['varnish', 'fastly', 'cloudflare']);
+  const varnishUrls = list(env.VARNISH_URLS) ?? [];
+  for (const url of varnishUrls) {
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw new DemoConfigError('VARNISH_URLS', env.VARNISH_URLS ?? '', 'comma-separated http:// URLs');
+  }
+  if (cacheEdge === 'varnish' && varnishUrls.length === 0) {
+    throw new DemoConfigError(
+      'VARNISH_URLS',
+      env.VARNISH_URLS ?? '',
+      'the Varnish base URLs to purge (CACHE_EDGE=varnish), e.g. http://varnish:80',
+    );
+  }
+  const secret = (name: string) => env[name]?.trim() || undefined;
+  const credentials = {
+    fastlyServiceId: secret('FASTLY_SERVICE_ID'),
+    fastlyApiKey: secret('FASTLY_API_KEY'),
+    cloudflareZoneId: secret('CLOUDFLARE_ZONE_ID'),
+    cloudflareApiToken: secret('CLOUDFLARE_API_TOKEN'),
+  };
+  if (cacheEdge === 'fastly' && (credentials.fastlyServiceId === undefined || credentials.fastlyApiKey === undefined)) {
+    throw new DemoConfigError('CACHE_EDGE', raw, 'fastly together with FASTLY_SERVICE_ID and FASTLY_API_KEY');
+  }
+  if (cacheEdge === 'cloudflare' && (credentials.cloudflareZoneId === undefined || credentials.cloudflareApiToken === undefined)) {
+    throw new DemoConfigError('CACHE_EDGE', raw, 'cloudflare together with CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN');
+  }
+  const ttl = env.CACHE_EDGE_TTL_SECONDS?.trim();
+  return {
+    cacheEdge,
+    varnishUrls,
+    edgeTtlSeconds: ttl === undefined || ttl === '' ? undefined : number(env, 'CACHE_EDGE_TTL_SECONDS', 0, 1, undefined, true),
+    edgePurgeTimeoutMs: number(env, 'CACHE_EDGE_PURGE_TIMEOUT_MS', 1000, 1, 60_000, true),
+    edgeSoftPurge: bool(env, 'CACHE_EDGE_SOFT_PURGE', false),
+    edgeCredentials: credentials,
+  };
+}
+
 export function loadDemoConfig(env: Env): DemoConfig {
   const nodes = (env.REDIS_CLUSTER_NODES ?? '')
     .split(',')
@@ -132,5 +184,6 @@ export function loadDemoConfig(env: Env): DemoConfig {
     warmHosts: list(env.CACHE_WARM_HOST),
     stampedeLock: bool(env, 'CACHE_STAMPEDE_LOCK', true),
     identitySecret: env.CACHE_IDENTITY_SECRET?.trim() || undefined,
+    ...edgeSettings(env),
   };
 }

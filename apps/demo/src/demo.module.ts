@@ -6,6 +6,7 @@ import type { Clock, ResponseCacheModuleOptions } from 'nestjs-response-cache';
 import { prometheusMetrics } from 'nestjs-response-cache/prometheus';
 import { ResponseCacheHealthIndicator } from 'nestjs-response-cache/terminus';
 import { createDemoStore } from './demo-store';
+import { createDemoEdge } from './demo-edge';
 import { DB_OPTIONS, DbOptions, DemoDatabase, SQL_CLIENT } from './data/demo-database';
 import { migrate } from './data/schema';
 import { openSqlClient } from './data/sql-client';
@@ -64,6 +65,7 @@ export class DemoModule {
               compression: { enabled: demo.cacheEnableCompression, thresholdBytes: demo.cacheCompressionThresholdBytes },
               warm: { paths: demo.warmPaths, intervalSeconds: demo.warmIntervalSeconds, host: demo.warmHosts },
               identitySecret: demo.identitySecret,
+              edge: createDemoEdge(demo),
               clock: options.clock,
               ...options.cacheOptions,
             };

@@ -30,6 +30,7 @@ import { ConfigurableModuleClass, RESPONSE_CACHE_MODULE_OPTIONS } from './respon
 import { resolveOptions } from './options/resolve-options';
 import type { ResolvedCacheOptions, ResponseCacheModuleExtras, ResponseCacheModuleOptions } from './response-cache.options';
 import { CacheStore } from './store/cache-store';
+import { EdgePurger } from './edge/edge-purger';
 
 /** The longest a remote store's first connection may hold the app's startup, in ms. */
 const STARTUP_WAIT_MS = 2000;
@@ -58,6 +59,12 @@ const providers: Provider[] = [
     inject: [RESPONSE_CACHE_OPTIONS],
   },
   ...services,
+  {
+    provide: EdgePurger,
+    useFactory: (options: ResolvedCacheOptions, telemetry: CacheTelemetry) =>
+      new EdgePurger(options.edge, (edge, result) => telemetry.edgePurge(edge, result)),
+    inject: [RESPONSE_CACHE_OPTIONS, CacheTelemetry],
+  },
   CacheHits,
   CacheInterceptor,
   LearnedTargets,
@@ -81,7 +88,7 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers,
-  exports: [RESPONSE_CACHE_OPTIONS, CacheStore, ...services],
+  exports: [RESPONSE_CACHE_OPTIONS, CacheStore, EdgePurger, ...services],
 })
 export class ResponseCacheModule
   extends ConfigurableModuleClass

@@ -3,6 +3,8 @@ import type { Clock } from './clock';
 import type { CacheStore } from './store/cache-store';
 import type { StampedeLock } from './store/stampede-lock';
 import type { CacheMetricsIntegration } from './observability/metrics-sink';
+import type { EdgeOptions, RouteEdgeOptions } from './edge/edge-adapter';
+import type { ResolvedEdge } from './edge/resolve-edge';
 
 /**
  * Who may share a cached response.
@@ -102,6 +104,11 @@ export interface CacheableOptions {
    * writes no `Cache-Control` of its own. Default: the module's `freshness` (`'ttl'`).
    */
   freshness?: FreshnessMode;
+  /**
+   * The edge in front of the app (module `edge` option): `false` keeps this route's responses
+   * off the edge; `{ ttl, staleWhileRevalidate }` (seconds) overrides the module's edge lifetime.
+   */
+  edge?: RouteEdgeOptions;
 }
 
 /** Where a route's freshness comes from: its `ttl`, or the response (RFC 9111). */
@@ -195,6 +202,12 @@ export interface ResponseCacheModuleOptions {
   stampedeWaitMs?: number;
   /** Limits of `GET /admin/cache/events` (Server-Sent Events). */
   eventStream?: EventStreamOptions;
+  /**
+   * The CDN or reverse proxy in front of the app (Varnish, Fastly, Cloudflare, or your own
+   * adapter): public cached responses carry their tags as its surrogate keys, and invalidating
+   * tags purges it. Default: none. See docs/edge.md.
+   */
+  edge?: EdgeOptions;
 }
 
 /** Limits of the admin event stream: a slow or flooded client never makes the app buffer without bound. */
@@ -273,4 +286,5 @@ export interface ResolvedCacheOptions {
   stampedeLock?: StampedeLock;
   stampedeWaitMs: number;
   eventStream: Required<EventStreamOptions>;
+  edge?: ResolvedEdge;
 }

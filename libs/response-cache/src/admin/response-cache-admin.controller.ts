@@ -9,6 +9,7 @@ import {
   Headers,
   Inject,
   Logger,
+  NotFoundException,
   OnModuleInit,
   Param,
   Post,
@@ -25,6 +26,8 @@ import { CacheStats } from '../observability/cache-stats';
 import { CacheStore, KeyPage } from '../store/cache-store';
 import { ResilientCacheStore } from '../store/resilient.store';
 import { AdminTokenGuard } from './admin-token.guard';
+import { EdgePurger } from '../edge/edge-purger';
+import type { EdgeStatus } from '../edge/edge-purger';
 
 const MAX_PATTERN_DELETES = 10_000;
 
@@ -61,6 +64,7 @@ export class ResponseCacheAdminController implements OnModuleInit {
     private readonly warmer: CacheWarmer,
     @Inject(CacheStore) private readonly store: CacheStore,
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    private readonly edgePurger: EdgePurger,
   ) {}
 
   onModuleInit(): void {
@@ -72,7 +76,21 @@ export class ResponseCacheAdminController implements OnModuleInit {
   @Get('stats')
   async getStats() {
     const [health, size] = await Promise.all([this.health(), this.store.stats().catch(() => ({ entries: 0, sizeBytes: 0 }))]);
-    return { ...this.stats.figures(), ...size, store: { type: this.store.name, healthy: health.healthy, latencyMs: health.latencyMs } };
+    const edge = this.edgePurger.status();
+    return {
+      ...this.stats.figures(),
+      ...size,
+      store: { type: this.store.name, healthy: health.healthy, latencyMs: health.latencyMs },
+      ...(edge === undefined ? {} : { edge }),
+    };
+  }
+
+  /** The edge in front (module option `edge`): its purges, and those pending a retry. 404 without an edge. */
+  @Get('edge')
+  edge(): EdgeStatus {
+    const status = this.edgePurger.status();
+    if (status === undefined) throw new NotFoundException('no edge is configured (the edge option of ResponseCacheModule)');
+    return status;
   }
 
   @Get('health')

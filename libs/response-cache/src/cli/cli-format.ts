@@ -13,6 +13,35 @@ export interface Stats {
   topKeys: { key: string; hits: number }[];
   routes: { route: string; hits: number; misses: number }[];
   store: { type: string; healthy: boolean; latencyMs: number };
+  edge?: EdgeFigures;
+}
+
+/** `GET /admin/cache/edge` (and `edge` in the stats), as the CLI reads it. */
+export interface EdgeFigures {
+  edge: string;
+  softPurge: boolean;
+  purgeTimeoutMs: number;
+  pending: number;
+  oldestPendingMs?: number;
+  scheduledRepurges: number;
+  purges: { ok: number; error: number; timeout: number };
+  lastError?: string;
+  pendingKeys: { key: string; attempts: number; ageMs: number; lastError: string }[];
+}
+
+export function formatEdge(e: EdgeFigures): string {
+  const oldest = e.oldestPendingMs === undefined ? '' : `, oldest ${(e.oldestPendingMs / 1000).toFixed(1)} s`;
+  const lines = [
+    `edge       ${e.edge}${e.softPurge ? ' (soft purge)' : ''}, purge timeout ${e.purgeTimeoutMs} ms`,
+    `purges     ${e.purges.ok} ok, ${e.purges.error} failed, ${e.purges.timeout} timed out`,
+    `pending    ${e.pending} key(s) waiting for a retry${oldest}; ${e.scheduledRepurges} scheduled repurge(s)`,
+  ];
+  if (e.lastError !== undefined && e.pending > 0) lines.push(`last error ${e.lastError}`);
+  if (e.pendingKeys.length > 0) {
+    const rows = e.pendingKeys.map((k) => [k.key, k.attempts, `${(k.ageMs / 1000).toFixed(1)} s`]);
+    lines.push('', table(rows, ['pending key', 'attempts', 'age']));
+  }
+  return lines.join('\n');
 }
 
 /** Columns before `textColumns` are left-aligned text; the others right-aligned figures. */
@@ -47,6 +76,7 @@ export function formatStats(s: Stats): string {
     `entries    ${s.entries} (${bytes(s.sizeBytes)})`,
     `store      ${s.store.type}, ${s.store.healthy ? 'healthy' : 'UNREACHABLE'}, ${s.store.latencyMs} ms`,
   ];
+  if (s.edge !== undefined) lines.push(formatEdge(s.edge));
   if (s.routes.length > 0) {
     const rows = s.routes.map((r) => [r.route, r.hits, r.misses, r.hits + r.misses === 0 ? '-' : percent(r.hits / (r.hits + r.misses))]);
     lines.push('', table(rows, ['route', 'hits', 'misses', 'hit ratio']));

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { WarmResult } from '../engine/cache-warmer.service';
-import { Stats, formatStats, table } from './cli-format';
+import { EdgeFigures, Stats, formatEdge, formatStats, table } from './cli-format';
 
 /** Where the CLI writes; a test passes its own. */
 export interface CliIo {
@@ -17,6 +17,8 @@ Talks to the admin API of a running app (ResponseCacheModule with adminRoutes).
 
 Commands:
   stats                              hit ratio, totals, per-route figures, top keys, store health
+                                     (and the edge's purges when an edge is configured)
+  edge                               the edge's purges: sent, failed, pending a retry (exit 1 while any is pending)
   keys [pattern] [--limit N] [--cursor C] [--all]
                                      keys by glob pattern (default *), one page, or every page with --all
   invalidate [tag…] [--tag T]… [--key K]… [--pattern P]
@@ -262,6 +264,11 @@ export async function runCli(argv: readonly string[], env: Record<string, string
           return EXIT.failed;
         }
         return EXIT.ok;
+      }
+      case 'edge': {
+        const edge = await call<EdgeFigures>(ctx, 'GET', 'edge');
+        print(edge, formatEdge(edge));
+        return edge.pending > 0 ? EXIT.failed : EXIT.ok;
       }
       default:
         throw new CliError(`unknown command "${command}"`, EXIT.usage); // refused above

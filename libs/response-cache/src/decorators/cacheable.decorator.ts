@@ -40,6 +40,7 @@ const CACHEABLE_KEYS: readonly (keyof CacheableOptions)[] = [
   'staleIfError',
   'mustRevalidate',
   'freshness',
+  'edge',
 ];
 
 function validate(options: CacheableOptions): void {

@@ -17,7 +17,9 @@ export interface Produced<T> {
   storeKey?: string;
 }
 
-export type FillResult<T> = { collapsed: false; value: T; entry?: CacheEntry } | { collapsed: true; entry: CacheEntry };
+/** `written`: the fenced write of `entry` (false when the store refused it: an invalidation overtook the fill). */
+export type FillResult<T> =
+  { collapsed: false; value: T; entry?: CacheEntry; written?: Promise<boolean> } | { collapsed: true; entry: CacheEntry };
 
 /** Options of the value-level API. Durations in seconds. */
 export interface CacheSetOptions {

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import { EdgePurger } from '../edge/edge-purger';
 import { CacheSetOptions, FillResult, Found, Produced, STORE_FAILED, valueEntry } from './engine-entries';
 import { FillLease } from './fill-lease';
 import { PendingInvalidations } from './pending-invalidations';
@@ -32,6 +33,8 @@ export class ResponseCacheService implements OnModuleDestroy {
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly telemetry: CacheTelemetry,
+    /** The CDN or reverse proxy in front, purged by tag after the store (the module's `edge` option). */
+    @Optional() private readonly edge?: EdgePurger,
   ) {
     const lock = options.stampedeLock;
     this.lease =
@@ -87,18 +90,24 @@ export class ResponseCacheService implements OnModuleDestroy {
    * Invalidates every entry carrying one of `tags`, across every instance sharing the store.
    * If the store refuses, the invalidation is kept and retried in the background until it is
    * taken (and reported): an outage must not leave entries valid that a write made stale.
+   * Then, with an `edge`, purges it by the same tags: waited for at most the purge timeout,
+   * retried in the background past it, never a failure of the caller.
    */
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
     if (tags.length === 0) return true;
+    let taken: boolean;
     try {
       await this.store.invalidateTags(tags);
       this.telemetry.invalidatedTags(tags);
-      return true;
+      taken = true;
     } catch (error) {
       this.storeError('invalidateTags', error);
       this.pending.addTags(tags);
-      return false;
+      taken = false;
     }
+    // After the store: an edge miss that follows the purge must not find the old entry here.
+    await this.edge?.purge(tags);
+    return taken;
   }
 
   /** Deletes one key (and fences a fill of it still in flight); retried like invalidations. */
@@ -222,6 +231,7 @@ export class ResponseCacheService implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.pending.stop();
+    this.edge?.stop();
     await this.settle();
     await this.options.stampedeLock?.close?.();
     await this.store.close?.();
@@ -258,14 +268,14 @@ export class ResponseCacheService implements OnModuleDestroy {
     tags: readonly string[],
     ttlMs: number,
     produce: () => Promise<Produced<T>>,
-  ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry }; written?: Promise<boolean> }> {
+  ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry; written?: Promise<boolean> }; written?: Promise<boolean> }> {
     let fence = await this.snapshot(key, tags);
     const produced = await produce();
     const storeKey = produced.storeKey ?? key;
     if (storeKey !== key && fence !== undefined) fence = await this.rekeyedFence(fence, tags, storeKey);
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
     const written = entry === undefined ? undefined : this.track(this.write(storeKey, entry, produced.retainMs ?? ttlMs));
-    return { result: { collapsed: false, value: produced.value, entry }, written };
+    return { result: { collapsed: false, value: produced.value, entry, written }, written };
   }
 
   /**

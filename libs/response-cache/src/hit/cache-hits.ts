@@ -4,6 +4,7 @@ import { ResponseCacheService } from '../engine/response-cache.service';
 import { CacheStatus } from '../http/cache-status';
 import type { HttpExchange } from '../http/http-exchange';
 import { Representation, RepresentationPlan } from '../http/representation';
+import { EdgeHeaders, EdgePlan } from '../edge/edge-headers';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import type { CacheEntry } from '../store/cache-store';
@@ -25,6 +26,8 @@ interface HandedOn {
 export class CacheHits {
   readonly representation: Representation;
   readonly status: CacheStatus;
+  /** What the CDN or reverse proxy in front may cache (the module's `edge` option). */
+  readonly edge: EdgeHeaders;
   private readonly handedOn = new WeakMap<object, HandedOn>();
 
   constructor(
@@ -33,6 +36,7 @@ export class CacheHits {
   ) {
     this.representation = new Representation(options);
     this.status = new CacheStatus(options.cacheStatusName);
+    this.edge = new EdgeHeaders(options.edge, options.clock);
   }
 
   /** The entry stored under `key`: the lane's lookup of this very request if it made one, else the store's. */
@@ -56,9 +60,10 @@ export class CacheHits {
     return this.representation.matchesVariant(exchange, found, plan) ? found : undefined;
   }
 
-  /** Writes a hit of a fresh entry (headers, status, validators, `Age`) and returns the body to send. */
-  hit(exchange: HttpExchange, plan: RepresentationPlan, entry: CacheEntry, now: number): unknown {
+  /** Writes a hit of a fresh entry (headers, status, validators, `Age`, the edge's) and returns the body to send. */
+  hit(exchange: HttpExchange, plan: RepresentationPlan & EdgePlan, entry: CacheEntry, now: number, tags: readonly string[]): unknown {
     const ttl = Math.floor((entry.expiresAt - now) / 1000);
+    this.edge.mark(exchange, plan, tags);
     return this.representation.represent(exchange, plan, entry, 'HIT', this.status.hit(ttl), now);
   }
 

@@ -86,6 +86,7 @@ export class CacheInterceptor implements NestInterceptor {
 
   private serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, plan: CachePlan): unknown {
     const started = performance.now();
+    this.hits.edge.refuse(exchange); // until the response is one the edge may keep
     if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started, false);
     const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
     if (refusal !== undefined) return this.bypass(next, exchange, plan, refusal, started);
@@ -133,7 +134,7 @@ export class CacheInterceptor implements NestInterceptor {
     if (fresh !== undefined) {
       learn();
       this.report('hit', exchange, key, started);
-      return this.hits.hit(exchange, plan, fresh, now);
+      return this.hits.hit(exchange, plan, fresh, now, tags);
     }
     // Another variant of the URL (its response varies on a request header this request differs in) is no entry of ours.
     const stale = found !== undefined && this.hits.representation.matchesVariant(exchange, found, plan) ? found : undefined;
@@ -227,6 +228,8 @@ export class CacheInterceptor implements NestInterceptor {
     // Produced, but the fence could not be read (store down): served, not stored.
     if (result.entry === undefined) return representation.uncached(exchange, plan, result.value);
     miss.learn();
+    // The edge keeps only what the store kept: a fill an invalidation overtook stays off it too.
+    if (this.hits.edge.enabled && (await result.written) !== false) this.hits.edge.mark(exchange, plan, tags);
     return representation.represent(exchange, plan, result.entry, 'MISS', status.stored);
   }
 

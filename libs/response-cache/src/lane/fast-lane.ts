@@ -80,7 +80,7 @@ export class FastLane implements OnModuleInit {
       this.hits.handOn(lookup.request, key, found);
       return false;
     }
-    const body = this.hits.hit(exchange, known.plan, entry, now);
+    const body = this.hits.hit(exchange, known.plan, entry, now, known.tags);
     this.telemetry.request('hit', known.route, key, lookup.started, LANE_REASON);
     void this.adapterHost!.httpAdapter.reply(lookup.response, body);
     return true;

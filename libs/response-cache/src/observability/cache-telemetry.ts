@@ -52,6 +52,11 @@ export class CacheTelemetry {
     if (this.events.active) this.events.emit({ type: 'store-error', operation, store, error: message });
   }
 
+  /** A purge request to the edge was answered, failed or timed out. */
+  edgePurge(edge: string, result: 'ok' | 'error' | 'timeout'): void {
+    this.metrics?.edgePurge?.(edge, result);
+  }
+
   warmed(path: string, ok: boolean): void {
     if (this.events.active) this.events.emit({ type: 'warm', reason: ok ? 'ok' : 'failed', route: path });
   }

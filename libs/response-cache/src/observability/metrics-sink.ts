@@ -15,6 +15,8 @@ export abstract class CacheMetricsSink {
   abstract request(result: RequestResult, route: string, seconds: number, reason?: string): void;
   abstract invalidation(type: 'tag' | 'key' | 'clear', count?: number): void;
   abstract storeError(store: string, operation: string): void;
+  /** A purge request to the edge (`cache_edge_purges_total{edge,result}`); sinks written before the edge may leave it out. */
+  edgePurge?(edge: string, result: 'ok' | 'error' | 'timeout'): void;
 }
 
 /** What the module's `metrics` extra takes: the providers of a {@link CacheMetricsSink}. */

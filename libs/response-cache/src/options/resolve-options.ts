@@ -10,6 +10,7 @@ import type {
 } from '../response-cache.options';
 import { DEFAULT_MAX_MEMORY_BYTES, MemoryCacheStore } from '../store/memory.store';
 import { ResilientCacheStore } from '../store/resilient.store';
+import { resolveEdge } from '../edge/resolve-edge';
 import {
   MODULE_TTL_SUSPECT,
   describeValue,
@@ -128,6 +129,7 @@ const MODULE_OPTION_KEYS: readonly (keyof ResponseCacheModuleOptions)[] = [
   'stampedeLock',
   'stampedeWaitMs',
   'eventStream',
+  'edge',
 ];
 /** The module definition's extras, which reach here only when a factory returns them. */
 const EXTRA_KEYS = ['isGlobal', 'adminRoutes', 'metrics'];
@@ -246,6 +248,7 @@ export function resolveOptions(options: ResponseCacheModuleOptions = {}): Resolv
     stampedeLock: options.stampedeLock,
     stampedeWaitMs: options.stampedeWaitMs ?? 2000,
     eventStream: resolveEventStream(options.eventStream),
+    edge: resolveEdge(options.edge),
     adminToken: options.adminToken === undefined || options.adminToken.trim() === '' ? undefined : options.adminToken.trim(),
   };
 }

@@ -8,6 +8,8 @@ import { seconds, validateStatuses } from '../options/option-checks';
 import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import { RouteFacts, routeFacts } from './route-facts';
+import type { RouteEdgeOptions } from '../edge/edge-adapter';
+import { resolveRouteEdge } from '../edge/resolve-edge';
 import type {
   CacheScope,
   CacheableOptions,
@@ -54,6 +56,8 @@ export interface CachePlan extends KeyPlan {
    * Bounded (the most recently used 10,000 targets of the route); made at the first `Vary`.
    */
   learnedVary?: LRUCache<string, readonly string[]>;
+  /** The route's `edge` option (the module's `edge` decides whether there is one). */
+  edge?: RouteEdgeOptions;
 }
 
 export interface RoutePlan {
@@ -168,6 +172,7 @@ export class RoutePlans {
       vary: vary.length === 0 ? undefined : vary.join(', '),
       key: options.key,
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
+      edge: resolveRouteEdge(options.edge),
     };
   }
 }

@@ -20,6 +20,7 @@ function metrics() {
       buckets: DEFAULT_DURATION_BUCKETS,
       registers: [registry],
     }),
+    counter('cache_edge_purges_total', ['edge', 'result']),
   );
   const value = async (name: string, labels: Record<string, string>) => {
     const metric = await registry.getSingleMetric(name)?.get();

@@ -50,6 +50,11 @@ const COUNTERS: { name: string; help: string; labelNames: string[] }[] = [
   { name: 'cache_coalesced_total', help: 'Requests answered by a concurrent fill of the same key', labelNames: ['route'] },
   { name: 'cache_invalidations_total', help: 'Invalidations: tags invalidated, keys deleted, clears', labelNames: ['type'] },
   { name: 'cache_store_errors_total', help: 'Store operations that failed or timed out', labelNames: ['store', 'operation'] },
+  {
+    name: 'cache_edge_purges_total',
+    help: 'Purge requests sent to the edge (CDN, Varnish), by result: ok, error, timeout',
+    labelNames: ['edge', 'result'],
+  },
 ];
 
 /**
@@ -142,6 +147,7 @@ export class ResponseCacheMetrics extends CacheMetricsSink {
     @InjectMetric('cache_invalidations_total') private readonly invalidations: Counter<'type'>,
     @InjectMetric('cache_store_errors_total') private readonly storeErrors: Counter<'store' | 'operation'>,
     @InjectMetric('cache_request_duration_seconds') private readonly duration: Histogram<'route' | 'result'>,
+    @InjectMetric('cache_edge_purges_total') private readonly edgePurges: Counter<'edge' | 'result'>,
   ) {
     super();
     // prom-client calls `collect` before it reads a metric: the tallies are handed over then.
@@ -164,6 +170,10 @@ export class ResponseCacheMetrics extends CacheMetricsSink {
 
   storeError(store: string, operation: string): void {
     this.storeErrors.inc({ store, operation });
+  }
+
+  override edgePurge(edge: string, result: 'ok' | 'error' | 'timeout'): void {
+    this.edgePurges.inc({ edge, result });
   }
 
   /** Hands the counts gathered since the last scrape to prom-client. */

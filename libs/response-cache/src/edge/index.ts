@@ -1,0 +1,10 @@
+export { EdgePurgeError } from './edge-adapter';
+export type { EdgeAdapter, EdgeKeyLimits, EdgeOptions, EdgePurgeOptions, RouteEdgeOptions } from './edge-adapter';
+export { varnishEdge } from './varnish.edge';
+export type { VarnishEdgeOptions } from './varnish.edge';
+export { fastlyEdge } from './fastly.edge';
+export type { FastlyEdgeOptions } from './fastly.edge';
+export { cloudflareEdge } from './cloudflare.edge';
+export type { CloudflareEdgeOptions } from './cloudflare.edge';
+export { edgeKey } from './edge-keys';
+export type { EdgeStatus } from './edge-purger';
