@@ -38,7 +38,7 @@ Exit status: 0 done, 1 the server refused, failed or could not be reached, 2 bad
 `;
 
 /** The commands, in the order USAGE lists them. */
-const COMMANDS = ['stats', 'keys', 'invalidate', 'clear', 'warm'] as const;
+const COMMANDS = ['stats', 'keys', 'invalidate', 'clear', 'warm', 'edge'] as const;
 
 /** The command one or two typed letters away from `typed` (a typo), if any. */
 function nearestCommand(typed: string): string | undefined {
