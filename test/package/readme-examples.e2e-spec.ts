@@ -48,6 +48,13 @@ describe('the store registrations of README.md and docs/', () => {
     for (const { file: doc, code } of shown) expect({ doc, code }).toEqual({ doc, code: file });
   });
 
+  it('the controller the examples mount in README.md and docs/ is its file under examples/, word for word', () => {
+    const file = readFileSync(join(__dirname, 'examples', 'app.controller.ts'), 'utf8');
+    const shown = docExamples('controller');
+    expect(shown.length).toBeGreaterThan(0);
+    for (const { file: doc, code } of shown) expect({ doc, code }).toEqual({ doc, code: file });
+  });
+
   it.each(EXAMPLES)('the %s example boots and caches: MISS, HIT, and a MISS after the write', async (name) => {
     const { AppModule } = (await import(`./examples/${name}.app.module`)) as { AppModule: Type };
     const { app, url } = await boot(AppModule);
