@@ -50,7 +50,7 @@ export interface ConsistencyReport {
   examples: string[];
 }
 
-/** The documented propagation window of the tiered store (README: consistency). */
+/** The documented propagation window of the tiered store (docs/consistency.md). */
 export const TIERED_WINDOW_MS = 100;
 
 /**

@@ -4,18 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisClusterProcesses, RedisProcess } from '../support/redis-harness';
 import { eventually } from '../support/redis-stores';
+import { docExamples } from './doc-examples';
 
 /**
- * Every store registration in README.md is one of the files under examples/, word for word, and
- * each of them boots as the AppModule of a `nest new` app and caches (against real Redis processes).
+ * Every store registration marked as an example in README.md and docs/*.md is one of the files
+ * under examples/, word for word, and each of them boots as the AppModule of a `nest new` app and
+ * caches (against real Redis processes).
  */
 const EXAMPLES = ['memory', 'redis', 'cluster', 'tiered'];
-const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-
-function readmeBlock(name: string): string | undefined {
-  const match = new RegExp(`<!-- example: ${name} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(README);
-  return match?.[1];
-}
 
 async function boot(module: Type): Promise<{ app: INestApplication; url: string }> {
   const app = await NestFactory.create(module, { logger: false, abortOnError: false });
@@ -29,7 +25,7 @@ async function xCache(url: string, init?: RequestInit): Promise<string | null> {
   return response.headers.get('x-cache');
 }
 
-describe('README store registrations', () => {
+describe('the store registrations of README.md and docs/', () => {
   let redis: RedisProcess;
   let cluster: RedisClusterProcesses;
 
@@ -45,9 +41,18 @@ describe('README store registrations', () => {
     await Promise.all([redis?.stop(), cluster?.stop()]);
   });
 
-  it.each(EXAMPLES)('the %s example in README.md is its file under examples/, word for word', (name) => {
+  it.each(EXAMPLES)('the %s example in README.md and docs/ is its file under examples/, word for word', (name) => {
     const file = readFileSync(join(__dirname, 'examples', `${name}.app.module.ts`), 'utf8');
-    expect(readmeBlock(name)).toBe(file);
+    const shown = docExamples(name);
+    expect(shown.length).toBeGreaterThan(0);
+    for (const { file: doc, code } of shown) expect({ doc, code }).toEqual({ doc, code: file });
+  });
+
+  it('the controller the examples mount in README.md and docs/ is its file under examples/, word for word', () => {
+    const file = readFileSync(join(__dirname, 'examples', 'app.controller.ts'), 'utf8');
+    const shown = docExamples('controller');
+    expect(shown.length).toBeGreaterThan(0);
+    for (const { file: doc, code } of shown) expect({ doc, code }).toEqual({ doc, code: file });
   });
 
   it.each(EXAMPLES)('the %s example boots and caches: MISS, HIT, and a MISS after the write', async (name) => {

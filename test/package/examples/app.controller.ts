@@ -2,7 +2,7 @@ import { Controller, Get, Post } from '@nestjs/common';
 import { Cacheable, InvalidateTags } from 'nestjs-response-cache';
 import { AppService } from './app.service';
 
-/** The controller of `nest new`, with its GET cached: the README's AppModule examples mount it. */
+/** The AppController of `nest new`, with its GET cached and its POST invalidating it. */
 @Controller()
 export class AppController {
   constructor(private readonly appService: AppService) {}
