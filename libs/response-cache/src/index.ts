@@ -22,7 +22,7 @@ export { MemoryCacheStore } from './store/memory.store';
 export type { StampedeLock } from './store/stampede-lock';
 export { CacheEvents } from './observability/cache-events';
 export type { CacheEvent } from './observability/cache-events';
-export { varnishEdge, fastlyEdge, cloudflareEdge } from './edge';
+export { varnishEdge, fastlyEdge, cloudflareEdge, EdgePurgeError } from './edge';
 export type { EdgeAdapter } from './edge';
 export type { Clock } from './clock';
 export { ResponseCacheConfigError, ResponseCacheError } from './response-cache.errors';
