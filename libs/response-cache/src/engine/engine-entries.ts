@@ -10,6 +10,14 @@ export interface Produced<T> {
   entry?: DraftEntry;
   /** How long the store keeps this entry, in ms, when it differs from the fill's (freshness from the response). */
   retainMs?: number;
+  /** Tags learned from the value (`resultTags`): the entry is fenced by them too (see fill-epoch.ts). */
+  tags?: readonly string[];
+}
+
+/** How a fill runs. */
+export interface FillOptions {
+  /** The producer may name tags of its result (`Produced.tags`): the fill reads the invalidation epoch first. */
+  resultTags?: boolean;
 }
 
 export type FillResult<T> = { collapsed: false; value: T; entry?: CacheEntry } | { collapsed: true; entry: CacheEntry };

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { CacheSetOptions, FillResult, Produced, STORE_FAILED, valueEntry } from './engine-entries';
+import { CacheSetOptions, FillOptions, FillResult, Produced, STORE_FAILED, valueEntry } from './engine-entries';
+import { extendFence, invalidateInOrder, readEpoch } from './fill-epoch';
 import { FillLease } from './fill-lease';
 import { PendingInvalidations } from './pending-invalidations';
 import { CacheTelemetry } from '../observability/cache-telemetry';
@@ -91,7 +92,7 @@ export class ResponseCacheService implements OnModuleDestroy {
   async invalidateTags(tags: readonly string[]): Promise<boolean> {
     if (tags.length === 0) return true;
     try {
-      await this.store.invalidateTags(tags);
+      await invalidateInOrder(this.store, tags);
       this.telemetry.invalidatedTags(tags);
       return true;
     } catch (error) {
@@ -169,19 +170,26 @@ export class ResponseCacheService implements OnModuleDestroy {
    * its own, so nobody is handed an entry that an invalidation may have overtaken. A follower
    * whose leader produced nothing storable (an error, a 500, a `Set-Cookie`) runs its own `produce`.
    */
-  async fill<T>(key: string, tags: readonly string[], ttlMs: number, produce: () => Promise<Produced<T>>): Promise<FillResult<T>> {
+  async fill<T>(
+    key: string,
+    tags: readonly string[],
+    ttlMs: number,
+    produce: () => Promise<Produced<T>>,
+    options: FillOptions = {},
+  ): Promise<FillResult<T>> {
+    const run = () => this.produceAndStore(key, tags, ttlMs, produce, options);
     const pending = this.flights.get(key);
     if (pending !== undefined) {
       const shared = await pending;
       if (shared !== undefined) return { collapsed: true, entry: shared };
-      return (await this.produceAndStore(key, tags, ttlMs, produce)).result;
+      return (await run()).result;
     }
     let share!: (entry: CacheEntry | undefined) => void;
     this.flights.set(key, new Promise((resolve) => (share = resolve)));
     try {
       const lease = this.lease;
       if (lease === undefined) {
-        const { result } = await this.produceAndStore(key, tags, ttlMs, produce);
+        const { result } = await run();
         share(result.entry);
         return result;
       }
@@ -196,7 +204,7 @@ export class ResponseCacheService implements OnModuleDestroy {
       }
       let written: Promise<boolean> | undefined;
       try {
-        const filled = await this.produceAndStore(key, tags, ttlMs, produce);
+        const filled = await run();
         written = filled.written;
         share(filled.result.entry);
         return filled.result;
@@ -237,24 +245,36 @@ export class ResponseCacheService implements OnModuleDestroy {
    * per key, however many requests see the stale entry). A failing refresh leaves the stale
    * entry in place until its window ends.
    */
-  refreshInBackground(key: string, tags: readonly string[], ttlMs: number, produce: () => Promise<Produced<unknown>>): void {
+  refreshInBackground(
+    key: string,
+    tags: readonly string[],
+    ttlMs: number,
+    produce: () => Promise<Produced<unknown>>,
+    options: FillOptions = {},
+  ): void {
     if (this.flights.has(key)) return;
     this.track(
-      this.fill(key, tags, ttlMs, produce).catch((error: unknown) => {
+      this.fill(key, tags, ttlMs, produce, options).catch((error: unknown) => {
         this.logger.debug?.(`background refresh failed: ${error instanceof Error ? error.message : String(error)}`);
       }),
     );
   }
 
-  /** Snapshots the fence, produces, and starts the (fenced) write of what is storable. */
+  /**
+   * Snapshots the fence (and, when the result may name tags, the invalidation epoch), produces,
+   * and starts the (fenced) write of what is storable.
+   */
   private async produceAndStore<T>(
     key: string,
     tags: readonly string[],
     ttlMs: number,
     produce: () => Promise<Produced<T>>,
+    options: FillOptions,
   ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry }; written?: Promise<boolean> }> {
-    const fence = await this.snapshot(key, tags);
+    const report = (error: unknown) => this.storeError('snapshot', error);
+    const [before, epoch] = await Promise.all([this.snapshot(key, tags), options.resultTags ? readEpoch(this.store, report) : undefined]);
     const produced = await produce();
+    const fence = produced.entry === undefined ? undefined : await extendFence(this.store, report, before, epoch, produced.tags);
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
     const written = entry === undefined ? undefined : this.track(this.write(key, entry, produced.retainMs ?? ttlMs));
     return { result: { collapsed: false, value: produced.value, entry }, written };
