@@ -30,6 +30,7 @@ export { ManualClock, systemClock } from './clock';
 export type { Clock } from './clock';
 export { ResponseCacheConfigError, ResponseCacheError } from './response-cache.errors';
 export type {
+  AnonymousPolicy,
   CacheControlDirectives,
   CacheRequestContext,
   CacheScope,
@@ -40,6 +41,7 @@ export type {
   InvalidationContext,
   ResponseCacheModuleExtras,
   ResponseCacheModuleOptions,
+  ResultTags,
   TagSpec,
   WarmOptions,
   WarmPath,

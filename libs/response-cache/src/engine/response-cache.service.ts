@@ -3,6 +3,7 @@ import { CacheSetOptions, FillOptions, FillResult, Produced, STORE_FAILED, value
 import { extendFence, invalidateInOrder, readEpoch } from './fill-epoch';
 import { FillLease } from './fill-lease';
 import { PendingInvalidations } from './pending-invalidations';
+import { hashedIdentity } from '../key/request-key';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { redactSecrets } from '../observability/operation-logger';
 import { Throttle } from '../observability/throttle';
@@ -100,6 +101,14 @@ export class ResponseCacheService implements OnModuleDestroy {
       this.pending.addTags(tags);
       return false;
     }
+  }
+
+  /**
+   * `template` with `{user}` replaced as routes replace it (the user's id hashed with the
+   * `identitySecret`), for invalidations outside a request: `invalidateTags([cache.userTag('inbox:{user}', id)])`.
+   */
+  userTag(template: string, userId: string): string {
+    return template.split('{user}').join(hashedIdentity(this.options.identitySecret, 'user', userId).id);
   }
 
   /** Deletes one key (and fences a fill of it still in flight); retried like invalidations. */

@@ -8,8 +8,8 @@ import { HttpExchange, httpExchange } from '../http/http-exchange';
 import { snapshotHeaders } from '../http/representation';
 import { CacheHits } from '../hit/cache-hits';
 import { uriTag } from '../key/cache-key';
-import { Identity, hashedIdentity, keyTarget, requestKey, uriTarget } from '../key/request-key';
-import { TagResolutionError, resolveTags } from '../key/tags';
+import { Identity, anonymousIdentity, hashedIdentity, keyTarget, requestKey, uriTarget } from '../key/request-key';
+import { NoIdentityTagError, TagResolutionError, resolveResultTags, resolveTags } from '../key/tags';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import type { RequestResult } from '../observability/metrics-sink';
 import { TagErrorLog } from '../observability/tag-error-log';
@@ -80,8 +80,9 @@ export class CacheInterceptor implements NestInterceptor {
     return hashedIdentity(this.options.identitySecret, scope, id);
   }
 
-  private async serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, plan: CachePlan) {
+  private async serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, routePlan: CachePlan) {
     const started = performance.now();
+    let plan = routePlan;
     if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started, false);
     const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
     if (refusal !== undefined) return this.bypass(next, exchange, plan, refusal, started);
@@ -89,6 +90,8 @@ export class CacheInterceptor implements NestInterceptor {
     let identity: Identity | undefined;
     if (plan.scope !== 'public') {
       identity = this.identity(context, plan.scope);
+      // anonymous: 'public': callers without an identity share a partition of their own.
+      if (identity === undefined && plan.anonymous !== undefined) [identity, plan] = [anonymousIdentity(plan.scope), plan.anonymous];
       if (identity === undefined) return this.bypass(next, exchange, plan, 'no-identity', started);
     }
     const ctx: CacheRequestContext = { context, params: exchange.params, query: exchange.query };
@@ -101,9 +104,11 @@ export class CacheInterceptor implements NestInterceptor {
 
     let tags: string[];
     try {
-      tags = resolveTags(plan.tags, ctx);
+      tags = resolveTags(plan.tags, ctx, identity?.scope === 'user' && identity.anonymous !== true ? identity.id : undefined);
       tags.push(uriTag(uri, identity));
     } catch (error) {
+      // A {user} tag for a caller without one: expected (anonymous: 'public'), served without the cache.
+      if (error instanceof NoIdentityTagError) return this.bypass(next, exchange, plan, 'no-identity', started);
       if (!(error instanceof TagResolutionError)) throw error;
       this.tagErrors.report(`${error.message} on ${plan.label}; the response was served without the cache`);
       return this.bypass(next, exchange, plan, 'tag-error', started);
@@ -130,10 +135,10 @@ export class CacheInterceptor implements NestInterceptor {
     if (stale !== undefined) {
       const staleFor = now - stale.expiresAt;
       const windows = staleWindows(plan, stale);
-      if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, key, tags, started, now);
+      if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, { key, tags, ctx }, started, now);
       if (staleFor < windows.staleIfErrorMs) fallback = stale;
     }
-    return this.fill(next, exchange, plan, { key, tags, target, fallback, started, learn });
+    return this.fill(next, exchange, plan, { key, tags, ctx, target, fallback, started, learn });
   }
 
   /** RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile. */
@@ -142,20 +147,21 @@ export class CacheInterceptor implements NestInterceptor {
     exchange: HttpExchange,
     plan: CachePlan,
     stale: CacheEntry,
-    key: string,
-    tags: string[],
+    { key, tags, ctx }: Pick<Miss, 'key' | 'tags' | 'ctx'>,
     started: number,
     now: number,
   ): unknown {
     const ttl = Math.floor((stale.expiresAt - now) / 1000);
     const body = this.hits.representation.represent(exchange, plan, stale, 'STALE', this.hits.status.hit(ttl), now);
     const before = snapshotHeaders(exchange);
-    this.cache.refreshInBackground(key, tags, plan.retentionMs, async () => {
+    const refresh = async () => {
       // The stale answer has been sent: the response's status and headers are the cache's own
       // now, so the refresh keeps the stale entry's and checks only that the value is storable.
       const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      return { value, ...(await this.hits.representation.draft(exchange, value, plan, before, stale)) };
-    });
+      const drafted = await this.hits.representation.draft(exchange, value, plan, before, stale);
+      return { value, ...this.withResultTags(plan, ctx, value, drafted) };
+    };
+    this.cache.refreshInBackground(key, tags, plan.retentionMs, refresh, { resultTags: plan.resultTags !== undefined });
     this.report('stale', exchange, key, started, 'stale-while-revalidate');
     return body;
   }
@@ -170,7 +176,7 @@ export class CacheInterceptor implements NestInterceptor {
     const before = snapshotHeaders(exchange);
     let refused: BypassReason | undefined;
     let failedWith: number | undefined; // the origin's status when a stale entry stands in for it
-    const result = await this.cache.fill(key, tags, plan.retentionMs, async () => {
+    const produce = async () => {
       let value: unknown;
       try {
         value = await lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -187,8 +193,9 @@ export class CacheInterceptor implements NestInterceptor {
       refused = responseRefusal(exchange, plan.scope, storableStatuses(exchange, plan, this.options.clock.now()), value);
       const drafted = refused === undefined ? await representation.draft(exchange, value, plan, before) : undefined;
       if (drafted?.entry.variant !== undefined) learnVary(plan, target, representation.variantNames(drafted.entry.headers.vary, plan));
-      return { value, ...drafted };
-    });
+      return { value, ...this.withResultTags(plan, miss.ctx, value, drafted) };
+    };
+    const result = await this.cache.fill(key, tags, plan.retentionMs, produce, { resultTags: plan.resultTags !== undefined });
     if (failedWith !== undefined && fallback !== undefined) {
       // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
       const now = this.options.clock.now();
@@ -224,6 +231,21 @@ export class CacheInterceptor implements NestInterceptor {
     return shaped ? this.hits.representation.uncached(exchange, plan, value) : value;
   }
 
+  /**
+   * A drafted entry with the tags of its result (`resultTags`); none when the function fails
+   * (reported): the response is served, not stored.
+   */
+  private withResultTags<D extends object>(plan: CachePlan, ctx: CacheRequestContext, value: unknown, drafted: D | undefined) {
+    if (drafted === undefined || plan.resultTags === undefined) return drafted;
+    try {
+      return { ...drafted, tags: resolveResultTags(plan.resultTags, value, ctx) };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.tagErrors.report(`resultTags failed on ${plan.label}: ${message}; the response was served without the cache`);
+      return undefined;
+    }
+  }
+
   private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
     this.telemetry.request(result, exchange.route, key, started, reason);
   }
@@ -232,6 +254,7 @@ export class CacheInterceptor implements NestInterceptor {
 interface Miss {
   key: string;
   tags: string[];
+  ctx: CacheRequestContext;
   target: string;
   fallback: CacheEntry | undefined;
   started: number;
