@@ -4,18 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisClusterProcesses, RedisProcess } from '../support/redis-harness';
 import { eventually } from '../support/redis-stores';
+import { README_EXAMPLES, readmeExample } from './readme-example';
 
 /**
  * Every store registration in README.md is one of the files under examples/, word for word, and
  * each of them boots as the AppModule of a `nest new` app and caches (against real Redis processes).
  */
-const EXAMPLES = ['memory', 'redis', 'cluster', 'tiered'];
-const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-
-function readmeBlock(name: string): string | undefined {
-  const match = new RegExp(`<!-- example: ${name} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(README);
-  return match?.[1];
-}
+const EXAMPLES = README_EXAMPLES;
 
 async function boot(module: Type): Promise<{ app: INestApplication; url: string }> {
   const app = await NestFactory.create(module, { logger: false, abortOnError: false });
@@ -47,7 +42,7 @@ describe('README store registrations', () => {
 
   it.each(EXAMPLES)('the %s example in README.md is its file under examples/, word for word', (name) => {
     const file = readFileSync(join(__dirname, 'examples', `${name}.app.module.ts`), 'utf8');
-    expect(readmeBlock(name)).toBe(file);
+    expect(readmeExample(name)).toBe(file);
   });
 
   it.each(EXAMPLES)('the %s example boots and caches: MISS, HIT, and a MISS after the write', async (name) => {
