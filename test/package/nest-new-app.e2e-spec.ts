@@ -59,6 +59,10 @@ describe(`the README's examples in a nest new app (@nestjs/cli ${NEST_CLI_VERSIO
     }
   });
 
+  it.each(README_EXAMPLES)('the %s example also compiles in a CommonJS nodenext app', async (name) => {
+    await expect(app.checkAsCommonJs(readmeExample(name) ?? '')).resolves.toBeUndefined();
+  });
+
   it("the app's own tests (npm test, npm run test:e2e) pass with the memory example", async () => {
     await app.build(readmeExample('memory') ?? '');
     await expect(app.npm(['test'])).resolves.toBeDefined();

@@ -48,6 +48,11 @@ export interface NestNewApp {
   build(appModule: string): Promise<void>;
   /** `node dist/main.js` on a free port (PORT), resolved once it answers. */
   start(env?: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }>;
+  /**
+   * Type-checks `appModule` as a CommonJS `nodenext` app would (a folder whose package.json says
+   * "type": "commonjs", with the app's controller and service, under the app's tsconfig).
+   */
+  checkAsCommonJs(appModule: string): Promise<void>;
   /** The app's own `npm <args>` (its tests). */
   npm(args: string[]): Promise<{ stdout: string; stderr: string }>;
   remove(): void;
@@ -68,6 +73,16 @@ export async function nestNewApp(tarball: string, controller: string): Promise<N
     build: async (appModule) => {
       writeFileSync(join(dir, 'src', 'app.module.ts'), appModule);
       await npm(dir, ['run', 'build']);
+    },
+    checkAsCommonJs: async (appModule) => {
+      const cjs = join(dir, 'cjs-check');
+      mkdirSync(cjs, { recursive: true });
+      writeFileSync(join(cjs, 'package.json'), JSON.stringify({ type: 'commonjs' }));
+      for (const file of ['app.controller.ts', 'app.service.ts']) cpSync(join(dir, 'src', file), join(cjs, file));
+      writeFileSync(join(cjs, 'app.module.ts'), appModule);
+      const tsconfig = { extends: '../tsconfig.json', compilerOptions: { noEmit: true, incremental: false, rootDir: '.' }, include: ['.'] };
+      writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify(tsconfig));
+      await run(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(cjs, 'tsconfig.json')], { cwd: dir });
     },
     start: (env = {}) => start(dir, env),
     npm: (args) => npm(dir, args),
