@@ -281,9 +281,12 @@ export class ResponseCacheService implements OnModuleDestroy {
     options: FillOptions,
   ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry }; written?: Promise<boolean> }> {
     const report = (error: unknown) => this.storeError('snapshot', error);
-    const [before, epoch] = await Promise.all([this.snapshot(key, tags), options.resultTags ? readEpoch(this.store, report) : undefined]);
+    // The epoch must have been read before the handler runs (fill-epoch.ts); other fills skip it.
+    const [before, epoch] = options.resultTags
+      ? await Promise.all([this.snapshot(key, tags), readEpoch(this.store, report)])
+      : [await this.snapshot(key, tags), undefined];
     const produced = await produce();
-    const fence = produced.entry === undefined ? undefined : await extendFence(this.store, report, before, epoch, produced.tags);
+    const fence = produced.tags === undefined ? before : await extendFence(this.store, report, before, epoch, produced.tags);
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
     const written = entry === undefined ? undefined : this.track(this.write(key, entry, produced.retainMs ?? ttlMs));
     return { result: { collapsed: false, value: produced.value, entry }, written };
