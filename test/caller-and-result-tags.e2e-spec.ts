@@ -1,7 +1,7 @@
 import { Controller, Get, INestApplication, Module, Param, Post, Put, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Cacheable, InvalidateTags, MemoryCacheStore, ResponseCacheModule, ResponseCacheService } from 'nestjs-response-cache';
+import { Cacheable, InvalidateTags, ManualClock, MemoryCacheStore, ResponseCacheModule, ResponseCacheService } from 'nestjs-response-cache';
 import { ADAPTERS } from './support/demo-app';
 
 type Request = { headers: Record<string, string | undefined> };
@@ -67,6 +67,17 @@ class ArticlesController {
     return { articles: this.articles.slice(start, start + 2) };
   }
 
+  /** The same page, served stale for 30 s past its TTL while a background refresh runs. */
+  @Get('stale-page/:page')
+  @Cacheable({
+    ttl: 60,
+    staleWhileRevalidate: 30,
+    resultTags: (page: { articles: Article[] }) => page.articles.map((a) => `article:${a.id}`),
+  })
+  stalePage(@Param('page') page: string) {
+    return this.page(page);
+  }
+
   @Put(':id')
   @InvalidateTags('article:{id}')
   rename(@Param('id') id: string) {
@@ -76,10 +87,13 @@ class ArticlesController {
   }
 }
 
+const clock = new ManualClock();
+
 @Module({
   imports: [
     ResponseCacheModule.forRoot({
-      store: new MemoryCacheStore(),
+      store: new MemoryCacheStore({ clock }),
+      clock,
       userIdentity: (context) => context.switchToHttp().getRequest<Request>().headers['x-user'],
     }),
   ],
@@ -176,6 +190,16 @@ describe.each(ADAPTERS)('tags from the caller and the data, optional-auth routes
       expect(await cacheOf('/articles/page/1')).toBe('HIT');
       const page2 = await call('/articles/page/2');
       expect(page2).toMatchObject({ cache: 'MISS', body: { articles: [{ id: 3, title: 'title 3!' }, { id: 4 }] } });
+    });
+
+    it('the background refresh of a stale entry stores it with its result tags too', async () => {
+      expect([await cacheOf('/articles/stale-page/1'), await cacheOf('/articles/stale-page/1')]).toEqual(['MISS', 'HIT']);
+      clock.advance(61_000);
+      expect(await cacheOf('/articles/stale-page/1')).toBe('STALE'); // a refresh runs in the background
+      await app.get(ResponseCacheService).settle();
+      expect(await cacheOf('/articles/stale-page/1')).toBe('HIT');
+      expect((await call('/articles/2', undefined, 'PUT')).status).toBe(200);
+      expect(await cacheOf('/articles/stale-page/1')).toBe('MISS');
     });
   });
 });
