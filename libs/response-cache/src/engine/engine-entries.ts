@@ -14,6 +14,9 @@ export interface Produced<T> {
   tags?: readonly string[];
 }
 
+/** What a fill runs to produce its value (the handler, for the interceptor). */
+export type Producer<T> = () => Promise<Produced<T>>;
+
 /** How a fill runs. */
 export interface FillOptions {
   /** The producer may name tags of its result (`Produced.tags`): the fill reads the invalidation epoch first. */

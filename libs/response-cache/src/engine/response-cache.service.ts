@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { CacheSetOptions, FillOptions, FillResult, Produced, STORE_FAILED, valueEntry } from './engine-entries';
+import { CacheSetOptions, FillOptions, FillResult, Producer, STORE_FAILED, valueEntry } from './engine-entries';
 import { extendFence, invalidateInOrder, readEpoch } from './fill-epoch';
 import { FillLease } from './fill-lease';
 import { PendingInvalidations } from './pending-invalidations';
@@ -183,7 +183,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     key: string,
     tags: readonly string[],
     ttlMs: number,
-    produce: () => Promise<Produced<T>>,
+    produce: Producer<T>,
     options: FillOptions = {},
   ): Promise<FillResult<T>> {
     const run = () => this.produceAndStore(key, tags, ttlMs, produce, options);
@@ -254,13 +254,7 @@ export class ResponseCacheService implements OnModuleDestroy {
    * per key, however many requests see the stale entry). A failing refresh leaves the stale
    * entry in place until its window ends.
    */
-  refreshInBackground(
-    key: string,
-    tags: readonly string[],
-    ttlMs: number,
-    produce: () => Promise<Produced<unknown>>,
-    options: FillOptions = {},
-  ): void {
+  refreshInBackground(key: string, tags: readonly string[], ttlMs: number, produce: Producer<unknown>, options: FillOptions = {}): void {
     if (this.flights.has(key)) return;
     this.track(
       this.fill(key, tags, ttlMs, produce, options).catch((error: unknown) => {
@@ -277,7 +271,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     key: string,
     tags: readonly string[],
     ttlMs: number,
-    produce: () => Promise<Produced<T>>,
+    produce: Producer<T>,
     options: FillOptions,
   ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry }; written?: Promise<boolean> }> {
     const report = (error: unknown) => this.storeError('snapshot', error);
