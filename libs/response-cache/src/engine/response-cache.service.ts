@@ -10,7 +10,7 @@ import { Throttle } from '../observability/throttle';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { seconds } from '../options/option-checks';
 import type { ResolvedCacheOptions } from '../response-cache.options';
-import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
+import { CacheEntry, CacheStore, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 
 /**
  * The cache engine: usable without HTTP (`get`, `set`, `wrap`, `invalidateTags`, `delete`,
@@ -175,9 +175,11 @@ export class ResponseCacheService implements OnModuleDestroy {
    * @internal
    * Runs `produce` once per key at a time. The first caller (the leader) snapshots the fence
    * before producing and hands the entry to the callers that joined meanwhile as soon as it has
-   * it; the write goes on in the background. A caller that arrives after that starts a flight of
-   * its own, so nobody is handed an entry that an invalidation may have overtaken. A follower
-   * whose leader produced nothing storable (an error, a 500, a `Set-Cookie`) runs its own `produce`.
+   * it, if the entry's fence still holds then (an invalidation acknowledged after the leader's
+   * handler read its data may precede a follower's arrival); the write goes on in the background. A
+   * caller that arrives after that starts a flight of its own, so nobody is handed an entry that an
+   * invalidation may have overtaken. A follower whose leader produced nothing storable (an error, a
+   * 500, a `Set-Cookie`) or an entry overtaken since runs its own `produce`.
    */
   async fill<T>(
     key: string,
@@ -190,7 +192,8 @@ export class ResponseCacheService implements OnModuleDestroy {
     const pending = this.flights.get(key);
     if (pending !== undefined) {
       const shared = await pending;
-      if (shared !== undefined) return { collapsed: true, entry: shared };
+      // The leader's handler may have read before a write that was acknowledged before this caller came.
+      if (shared !== undefined && (await this.stillCurrent(shared))) return { collapsed: true, entry: shared };
       return (await run()).result;
     }
     let share!: (entry: CacheEntry | undefined) => void;
@@ -284,6 +287,21 @@ export class ResponseCacheService implements OnModuleDestroy {
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
     const written = entry === undefined ? undefined : this.track(this.write(key, entry, produced.retainMs ?? ttlMs));
     return { result: { collapsed: false, value: produced.value, entry }, written };
+  }
+
+  /**
+   * True while no tag of the entry's fence has been invalidated. When the store cannot say, the
+   * followers share the entry as they did before this check (a stampede on a slow store must not
+   * become one handler run per request), unless an invalidation waits for the store.
+   */
+  private async stillCurrent(entry: CacheEntry): Promise<boolean> {
+    const { tags } = entry.fence;
+    try {
+      return fenceHolds(entry.fence, (await this.store.snapshot(tags)).versions.slice(0, tags.length));
+    } catch (error) {
+      this.storeError('snapshot', error);
+      return !this.pending.active;
+    }
   }
 
   /** The fence of a fill: the versions of its tags and of its key, read before it runs. */
