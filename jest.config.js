@@ -26,6 +26,8 @@ module.exports = {
     '^nestjs-response-cache$': '<rootDir>/libs/response-cache/src/index.ts',
     '^nestjs-response-cache/internal/(.*)$': '<rootDir>/libs/response-cache/src/$1',
     '^nestjs-response-cache/(redis|terminus|prometheus|testing)$': '<rootDir>/libs/response-cache/src/$1/index.ts',
+    // Relative imports ending in .js (as the README's examples and ES module apps write them) reach the .ts source.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/libs/response-cache/dist/'],
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],

@@ -1,3 +1,4 @@
+import { ResponseCacheService } from 'nestjs-response-cache';
 import { ADAPTERS, RunningDemo, dbQueries, startDemo } from './support/demo-app';
 
 describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) => {
@@ -94,6 +95,15 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
       await warm('/api/posts/1');
       await call('DELETE', '/api/posts/1');
       expect((await call('GET', '/api/posts/1')).status).toBe(404);
+    });
+
+    it('a page of the list is tagged with the posts on it (resultTags): invalidating one post drops only the pages that hold it', async () => {
+      const page1 = await warm('/api/posts?page=1&limit=5');
+      await warm('/api/posts?page=2&limit=5');
+      const onPage1 = page1.posts[2].id as number;
+      await demo.app.get(ResponseCacheService).invalidateTags([`post:${onPage1}`]);
+      expect((await call('GET', '/api/posts?page=1&limit=5')).xCache).toBe('MISS');
+      expect((await call('GET', '/api/posts?page=2&limit=5')).xCache).toBe('HIT');
     });
 
     it('validates paging and bodies', async () => {

@@ -31,8 +31,10 @@ export interface InvalidationContext extends CacheRequestContext {
 }
 
 /**
- * A tag: a string, where `{name}` is replaced by the route param `name` (`'user:{id}'`), or a
- * function of the request (and, for invalidation, of the handler's result).
+ * A tag: a string, where `{name}` is replaced by the route param `name` (`'user:{id}'`) and
+ * `{user}` by the caller's verified user identity, hashed (HMAC-SHA256 under `identitySecret`, as
+ * in keys: no tag, log or event carries a raw id); or a function of the request (and, for
+ * invalidation, of the handler's result).
  */
 export type TagSpec<C = CacheRequestContext> = string | ((ctx: C) => string | readonly string[] | undefined | null);
 
@@ -69,6 +71,20 @@ export interface CacheableOptions {
   varyBy?: readonly string[];
   /** Who may share an entry. Default: `public`. */
   scope?: CacheScope;
+  /**
+   * On a `user` or `tenant` route, what a request without a verified identity gets. `'bypass'`
+   * (the default): the handler's answer, not cached. `'public'`: one entry per URL shared by every
+   * anonymous caller, in a partition of its own that no identity reaches, sent with the
+   * `Cache-Control` the route would have if it were public (identified callers still get `private`).
+   */
+  anonymous?: AnonymousPolicy;
+  /**
+   * Tags computed from the handler's result (the value that left every interceptor), e.g.
+   * `(page: PostPage) => page.posts.map((p) => \`post:${p.id}\`)`: a write to one post then
+   * invalidates only the entries that hold it. The entry is fenced by them race-safely: it is not
+   * stored when any invalidation lands while its handler runs (see the README).
+   */
+  resultTags?: ResultTags;
   /**
    * Client-facing `Cache-Control`: a literal header value, directives, or `false` to leave the
    * header alone. Default: `no-cache, max-age=0` (public routes) or `private, no-cache, max-age=0`
@@ -110,6 +126,12 @@ export interface CacheableOptions {
    */
   edge?: RouteEdgeOptions;
 }
+
+/** What a request without an identity gets on a per-user or per-tenant route: see `CacheableOptions.anonymous`. */
+export type AnonymousPolicy = 'bypass' | 'public';
+
+/** Tags of a handler's result: type `result` as your handler's (a function of any result type fits). */
+export type ResultTags = (result: never, ctx: CacheRequestContext) => string | readonly string[] | undefined | null;
 
 /** Where a route's freshness comes from: its `ttl`, or the response (RFC 9111). */
 export type FreshnessMode = 'ttl' | 'response';

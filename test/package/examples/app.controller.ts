@@ -1,6 +1,6 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import { Cacheable, InvalidateTags } from 'nestjs-response-cache';
-import { AppService } from './app.service';
+import { AppService } from './app.service.js';
 
 /** The AppController of `nest new`, with its GET cached and its POST invalidating it. */
 @Controller()

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ResponseCacheModule } from 'nestjs-response-cache';
-import { AppController } from './app.controller';
-import { AppService } from './app.service';
+import { AppController } from './app.controller.js';
+import { AppService } from './app.service.js';
 
 @Module({
   imports: [

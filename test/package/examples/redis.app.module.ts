@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ResponseCacheModule } from 'nestjs-response-cache';
 import { RedisCacheStore, createRedisClient } from 'nestjs-response-cache/redis';
-import { AppController } from './app.controller';
-import { AppService } from './app.service';
+import { AppController } from './app.controller.js';
+import { AppService } from './app.service.js';
 
 @Module({
   imports: [

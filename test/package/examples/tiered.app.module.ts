@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ResponseCacheModule } from 'nestjs-response-cache';
 import { RedisCacheStore, RedisStampedeLock, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
-import { AppController } from './app.controller';
-import { AppService } from './app.service';
+import { AppController } from './app.controller.js';
+import { AppService } from './app.service.js';
 
 const client = createRedisClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
 const l2 = new RedisCacheStore({ client, prefix: 'myapp:', ownsClient: true });

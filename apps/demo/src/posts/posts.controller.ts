@@ -11,12 +11,17 @@ function positive(name: string, raw: unknown, fallback: number, max: number): nu
   return Number(raw);
 }
 
+/** The posts on a page of the list: a write to one of them (or the admin API's invalidation of `post:3`) drops the pages that hold it. */
+function postsOnPage(page: { posts: readonly { id: number }[] }): string[] {
+  return page.posts.map((post) => `post:${post.id}`);
+}
+
 @Controller('api/posts')
 export class PostsController {
   constructor(private readonly db: DemoDatabase) {}
 
   @Get()
-  @Cacheable({ tags: ['posts'] })
+  @Cacheable({ tags: ['posts'], resultTags: postsOnPage })
   async list(@Query('page') pageRaw?: unknown, @Query('limit') limitRaw?: unknown, @Query('authorId') authorRaw?: unknown) {
     const page = positive('page', pageRaw, 1, 100_000);
     const limit = positive('limit', limitRaw, 10, 100);

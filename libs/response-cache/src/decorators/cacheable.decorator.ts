@@ -33,6 +33,8 @@ const CACHEABLE_KEYS: readonly (keyof CacheableOptions)[] = [
   'tags',
   'varyBy',
   'scope',
+  'anonymous',
+  'resultTags',
   'cacheControl',
   'key',
   'statuses',
@@ -66,6 +68,7 @@ function validate(options: CacheableOptions): void {
       'Use "public", "user" or "tenant".',
     );
   }
+  validatePartitions(options);
   for (const header of options.varyBy ?? []) {
     if (typeof header !== 'string' || !HEADER_NAME.test(header)) {
       throw new ResponseCacheConfigError(
@@ -112,6 +115,28 @@ function validate(options: CacheableOptions): void {
     }
   } else if (cc !== undefined && cc !== false) {
     throw new ResponseCacheConfigError('@Cacheable cacheControl', 'expected a string, directives or false', 'e.g. { maxAge: 60 }.');
+  }
+}
+
+/** `anonymous` (only on per-user and per-tenant routes) and `resultTags`. */
+function validatePartitions(options: CacheableOptions): void {
+  const anonymous = options.anonymous;
+  if (anonymous !== undefined && anonymous !== 'bypass' && anonymous !== 'public') {
+    throw new ResponseCacheConfigError('@Cacheable anonymous', `"${String(anonymous)}" is not a policy`, 'Use "public" or "bypass".');
+  }
+  if (anonymous !== undefined && (options.scope ?? 'public') === 'public') {
+    throw new ResponseCacheConfigError(
+      '@Cacheable anonymous',
+      'only a per-user or per-tenant route has anonymous callers apart from identified ones',
+      'Add scope: "user" (or "tenant"), e.g. @Cacheable({ scope: "user", anonymous: "public" }).',
+    );
+  }
+  if (options.resultTags !== undefined && typeof options.resultTags !== 'function') {
+    throw new ResponseCacheConfigError(
+      '@Cacheable resultTags',
+      `expected a function, got ${describeValue(options.resultTags)}`,
+      'Pass (result, ctx) => tags, e.g. (page) => page.posts.map((p) => `post:${p.id}`).',
+    );
   }
 }
 

@@ -15,6 +15,17 @@ export interface Produced<T> {
    * that holds them, where the next request of the same variant looks.
    */
   storeKey?: string;
+  /** Tags learned from the value (`resultTags`): the entry is fenced by them too (see fill-epoch.ts). */
+  tags?: readonly string[];
+}
+
+/** What a fill runs to produce its value (the handler, for the interceptor). */
+export type Producer<T> = () => Promise<Produced<T>>;
+
+/** How a fill runs. */
+export interface FillOptions {
+  /** The producer may name tags of its result (`Produced.tags`): the fill reads the invalidation epoch first. */
+  resultTags?: boolean;
 }
 
 /** `written`: the fenced write of `entry` (false when the store refused it: an invalidation overtook the fill). */

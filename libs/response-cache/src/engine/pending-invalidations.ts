@@ -1,4 +1,5 @@
 import type { CacheStore } from '../store/cache-store';
+import { invalidateInOrder } from './fill-epoch';
 
 const RETRY_INTERVAL_MS = 250;
 /** Past this many refused invalidations, the retry clears the cache instead of replaying them. */
@@ -54,7 +55,7 @@ export class PendingInvalidations {
     }
     if (this.tags.size > 0) {
       const batch = [...this.tags];
-      await store.invalidateTags(batch);
+      await invalidateInOrder(store, batch);
       for (const tag of batch) this.tags.delete(tag);
     }
     for (const key of [...this.keys]) {

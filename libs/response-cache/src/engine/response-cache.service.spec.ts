@@ -100,6 +100,28 @@ describe('ResponseCacheService: single-flight', () => {
     expect((await service.lookup('k')) as { body: string }).toMatchObject({ body: 'v2' });
   });
 
+  it('a request that joins a flight after a write was acknowledged is never handed what the leader read before it', async () => {
+    const { service, clock } = setup();
+    let data = 'old';
+    const leaderRead = gate();
+    const release = gate();
+    const produce = async () => {
+      const read = data;
+      leaderRead.open();
+      await release.promise;
+      return { value: read, entry: draft(read, clock) };
+    };
+    const leader = service.fill('k', ['t'], 60_000, produce);
+    await leaderRead.promise; // the leader's handler read "old"
+    data = 'new';
+    await service.invalidateTags(['t']); // the write is acknowledged
+    const follower = service.fill('k', ['t'], 60_000, produce); // a read that begins after the acknowledgement
+    release.open();
+    await leader;
+    const result = await follower;
+    expect(result.collapsed ? result.entry.body : result.value).toBe('new');
+  });
+
   it('runs the producer once for concurrent fills of one key; followers get the entry', async () => {
     const { service, clock } = setup();
     let runs = 0;

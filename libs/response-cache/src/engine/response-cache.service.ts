@@ -1,15 +1,17 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { EdgePurger } from '../edge/edge-purger';
-import { CacheSetOptions, FillResult, Found, Produced, STORE_FAILED, valueEntry } from './engine-entries';
+import { CacheSetOptions, FillOptions, FillResult, Found, Producer, STORE_FAILED, valueEntry } from './engine-entries';
+import { extendFence, invalidateInOrder, readEpoch } from './fill-epoch';
 import { FillLease } from './fill-lease';
 import { PendingInvalidations } from './pending-invalidations';
+import { hashedIdentity } from '../key/request-key';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { redactSecrets } from '../observability/operation-logger';
 import { Throttle } from '../observability/throttle';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { seconds } from '../options/option-checks';
 import type { ResolvedCacheOptions } from '../response-cache.options';
-import { CacheEntry, CacheStore, TagSnapshot, keyFenceTag } from '../store/cache-store';
+import { CacheEntry, CacheStore, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 
 /**
  * The cache engine: usable without HTTP (`get`, `set`, `wrap`, `invalidateTags`, `delete`,
@@ -97,7 +99,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     if (tags.length === 0) return true;
     let taken: boolean;
     try {
-      await this.store.invalidateTags(tags);
+      await invalidateInOrder(this.store, tags);
       this.telemetry.invalidatedTags(tags);
       taken = true;
     } catch (error) {
@@ -108,6 +110,14 @@ export class ResponseCacheService implements OnModuleDestroy {
     // After the store: an edge miss that follows the purge must not find the old entry here.
     await this.edge?.purge(tags);
     return taken;
+  }
+
+  /**
+   * `template` with `{user}` replaced as routes replace it (the user's id hashed with the
+   * `identitySecret`), for invalidations outside a request: `invalidateTags([cache.userTag('inbox:{user}', id)])`.
+   */
+  userTag(template: string, userId: string): string {
+    return template.split('{user}').join(hashedIdentity(this.options.identitySecret, 'user', userId).id);
   }
 
   /** Deletes one key (and fences a fill of it still in flight); retried like invalidations. */
@@ -180,23 +190,33 @@ export class ResponseCacheService implements OnModuleDestroy {
    * @internal
    * Runs `produce` once per key at a time. The first caller (the leader) snapshots the fence
    * before producing and hands the entry to the callers that joined meanwhile as soon as it has
-   * it; the write goes on in the background. A caller that arrives after that starts a flight of
-   * its own, so nobody is handed an entry that an invalidation may have overtaken. A follower
-   * whose leader produced nothing storable (an error, a 500, a `Set-Cookie`) runs its own `produce`.
+   * it, if the entry's fence still holds then (an invalidation acknowledged after the leader's
+   * handler read its data may precede a follower's arrival); the write goes on in the background. A
+   * caller that arrives after that starts a flight of its own, so nobody is handed an entry that an
+   * invalidation may have overtaken. A follower whose leader produced nothing storable (an error, a
+   * 500, a `Set-Cookie`) or an entry overtaken since runs its own `produce`.
    */
-  async fill<T>(key: string, tags: readonly string[], ttlMs: number, produce: () => Promise<Produced<T>>): Promise<FillResult<T>> {
+  async fill<T>(
+    key: string,
+    tags: readonly string[],
+    ttlMs: number,
+    produce: Producer<T>,
+    options: FillOptions = {},
+  ): Promise<FillResult<T>> {
+    const run = () => this.produceAndStore(key, tags, ttlMs, produce, options);
     const pending = this.flights.get(key);
     if (pending !== undefined) {
       const shared = await pending;
-      if (shared !== undefined) return { collapsed: true, entry: shared };
-      return (await this.produceAndStore(key, tags, ttlMs, produce)).result;
+      // The leader's handler may have read before a write that was acknowledged before this caller came.
+      if (shared !== undefined && (await this.stillCurrent(shared))) return { collapsed: true, entry: shared };
+      return (await run()).result;
     }
     let share!: (entry: CacheEntry | undefined) => void;
     this.flights.set(key, new Promise((resolve) => (share = resolve)));
     try {
       const lease = this.lease;
       if (lease === undefined) {
-        const { result } = await this.produceAndStore(key, tags, ttlMs, produce);
+        const { result } = await run();
         share(result.entry);
         return result;
       }
@@ -211,7 +231,7 @@ export class ResponseCacheService implements OnModuleDestroy {
       }
       let written: Promise<boolean> | undefined;
       try {
-        const filled = await this.produceAndStore(key, tags, ttlMs, produce);
+        const filled = await run();
         written = filled.written;
         share(filled.result.entry);
         return filled.result;
@@ -253,26 +273,35 @@ export class ResponseCacheService implements OnModuleDestroy {
    * per key, however many requests see the stale entry). A failing refresh leaves the stale
    * entry in place until its window ends.
    */
-  refreshInBackground(key: string, tags: readonly string[], ttlMs: number, produce: () => Promise<Produced<unknown>>): void {
+  refreshInBackground(key: string, tags: readonly string[], ttlMs: number, produce: Producer<unknown>, options: FillOptions = {}): void {
     if (this.flights.has(key)) return;
     this.track(
-      this.fill(key, tags, ttlMs, produce).catch((error: unknown) => {
+      this.fill(key, tags, ttlMs, produce, options).catch((error: unknown) => {
         this.logger.debug?.(`background refresh failed: ${error instanceof Error ? error.message : String(error)}`);
       }),
     );
   }
 
-  /** Snapshots the fence, produces, and starts the (fenced) write of what is storable. */
+  /**
+   * Snapshots the fence (and, when the result may name tags, the invalidation epoch), produces,
+   * and starts the (fenced) write of what is storable.
+   */
   private async produceAndStore<T>(
     key: string,
     tags: readonly string[],
     ttlMs: number,
-    produce: () => Promise<Produced<T>>,
+    produce: Producer<T>,
+    options: FillOptions,
   ): Promise<{ result: { collapsed: false; value: T; entry?: CacheEntry; written?: Promise<boolean> }; written?: Promise<boolean> }> {
-    let fence = await this.snapshot(key, tags);
+    const report = (error: unknown) => this.storeError('snapshot', error);
+    // The epoch must have been read before the handler runs (fill-epoch.ts); other fills skip it.
+    const [before, epoch] = options.resultTags
+      ? await Promise.all([this.snapshot(key, tags), readEpoch(this.store, report)])
+      : [await this.snapshot(key, tags), undefined];
     const produced = await produce();
+    let fence = produced.tags === undefined ? before : await extendFence(this.store, report, before, epoch, produced.tags);
     const storeKey = produced.storeKey ?? key;
-    if (storeKey !== key && fence !== undefined) fence = await this.rekeyedFence(fence, tags, storeKey);
+    if (storeKey !== key && fence !== undefined) fence = await this.rekeyedFence(fence, key, storeKey);
     const entry = fence === undefined || produced.entry === undefined ? undefined : { ...produced.entry, fence };
     const written = entry === undefined ? undefined : this.track(this.write(storeKey, entry, produced.retainMs ?? ttlMs));
     return { result: { collapsed: false, value: produced.value, entry, written }, written };
@@ -283,10 +312,27 @@ export class ResponseCacheService implements OnModuleDestroy {
    * the handler ran, and the version of the new key's fence tag read now. A key-level delete of the
    * new key that landed before this read found nothing to delete; one after it fails the fence.
    */
-  private async rekeyedFence(fence: TagSnapshot, tags: readonly string[], storeKey: string): Promise<TagSnapshot | undefined> {
+  private async rekeyedFence(fence: TagSnapshot, key: string, storeKey: string): Promise<TagSnapshot | undefined> {
     const own = await this.snapshot(storeKey, []);
     if (own === undefined) return undefined;
-    return { tags: [...tags, ...own.tags], versions: [...fence.versions.slice(0, tags.length), ...own.versions] };
+    const old = keyFenceTag(key);
+    const kept = fence.tags.map((tag, i) => [tag, fence.versions[i]] as const).filter(([tag]) => tag !== old);
+    return { tags: [...kept.map(([tag]) => tag), ...own.tags], versions: [...kept.map(([, v]) => v), ...own.versions] };
+  }
+
+  /**
+   * True while no tag of the entry's fence has been invalidated. When the store cannot say, the
+   * followers share the entry as they did before this check (a stampede on a slow store must not
+   * become one handler run per request), unless an invalidation waits for the store.
+   */
+  private async stillCurrent(entry: CacheEntry): Promise<boolean> {
+    const { tags } = entry.fence;
+    try {
+      return fenceHolds(entry.fence, (await this.store.snapshot(tags)).versions.slice(0, tags.length));
+    } catch (error) {
+      this.storeError('snapshot', error);
+      return !this.pending.active;
+    }
   }
 
   /** The fence of a fill: the versions of its tags and of its key, read before it runs. */

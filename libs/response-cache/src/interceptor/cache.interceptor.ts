@@ -8,8 +8,8 @@ import { HttpExchange, httpExchange } from '../http/http-exchange';
 import { snapshotHeaders } from '../http/representation';
 import { CacheHits } from '../hit/cache-hits';
 import { uriTag } from '../key/cache-key';
-import { Identity, hashedIdentity, keyTarget, requestKey, uriTarget } from '../key/request-key';
-import { TagResolutionError, resolveTags } from '../key/tags';
+import { Identity, anonymousIdentity, hashedIdentity, keyTarget, requestKey, uriTarget } from '../key/request-key';
+import { NoIdentityTagError, TagResolutionError, resolveResultTags, resolveTags } from '../key/tags';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import type { RequestResult } from '../observability/metrics-sink';
 import { TagErrorLog } from '../observability/tag-error-log';
@@ -84,8 +84,9 @@ export class CacheInterceptor implements NestInterceptor {
     return hashedIdentity(this.options.identitySecret, scope, id);
   }
 
-  private serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, plan: CachePlan): unknown {
+  private serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, routePlan: CachePlan): unknown {
     const started = performance.now();
+    let plan = routePlan;
     this.hits.edge.refuse(exchange); // until the response is one the edge may keep
     if (!this.options.enabled) return this.bypass(next, exchange, plan, 'disabled', started, false);
     const refusal = requestRefusal(exchange, plan.scope, this.options.bypassQueryParam);
@@ -94,6 +95,8 @@ export class CacheInterceptor implements NestInterceptor {
     let identity: Identity | undefined;
     if (plan.scope !== 'public') {
       identity = this.identity(context, plan.scope);
+      // anonymous: 'public': callers without an identity share a partition of their own.
+      if (identity === undefined && plan.anonymous !== undefined) [identity, plan] = [anonymousIdentity(plan.scope), plan.anonymous];
       if (identity === undefined) return this.bypass(next, exchange, plan, 'no-identity', started);
     }
     const ctx: CacheRequestContext = { context, params: exchange.params, query: exchange.query };
@@ -106,9 +109,11 @@ export class CacheInterceptor implements NestInterceptor {
 
     let tags: string[];
     try {
-      tags = resolveTags(plan.tags, ctx);
+      tags = resolveTags(plan.tags, ctx, identity?.scope === 'user' && identity.anonymous !== true ? identity.id : undefined);
       tags.push(uriTag(uri, identity));
     } catch (error) {
+      // A {user} tag for a caller without one: expected (anonymous: 'public'), served without the cache.
+      if (error instanceof NoIdentityTagError) return this.bypass(next, exchange, plan, 'no-identity', started);
       if (!(error instanceof TagResolutionError)) throw error;
       this.tagErrors.report(`${error.message} on ${plan.label}; the response was served without the cache`);
       return this.bypass(next, exchange, plan, 'tag-error', started);
@@ -117,13 +122,13 @@ export class CacheInterceptor implements NestInterceptor {
     // A warming request (it knows the per-process secret) refreshes the entry: no lookup.
     const refresh = exchange.headers[REFRESH_HEADER] === this.options.refreshToken;
     const found = refresh ? undefined : this.hits.find(request, key, tags);
-    const request$: Request = { context, next, exchange, plan, key, tags, target, identity, custom, started };
+    const request$: Request = { context, next, exchange, plan, key, tags, ctx, target, identity, custom, started };
     return found instanceof Promise ? found.then((f) => this.answer(request$, f)) : this.answer(request$, found);
   }
 
   /** What the lookup found decides: a hit, a stale answer (and its refresh), or a fill. */
   private answer(request: Request, found: Found): unknown {
-    const { next, exchange, plan, key, tags, target, started } = request;
+    const { next, exchange, plan, key, tags, ctx, target, started } = request;
     if (found === STORE_FAILED) return this.bypass(next, exchange, plan, 'store-unavailable', started);
     const now = this.hits.now;
     const fresh = this.hits.fresh(exchange, plan, found, now);
@@ -142,11 +147,11 @@ export class CacheInterceptor implements NestInterceptor {
     if (stale !== undefined) {
       const staleFor = now - stale.expiresAt;
       const windows = staleWindows(plan, stale);
-      if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, key, tags, started, now);
+      if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, { key, tags, ctx }, started, now);
       if (staleFor < windows.staleIfErrorMs) fallback = stale;
     }
     const rekey = () => requestKey(this.options, exchange, plan, target, keyedHeaders(plan, target), request.identity, request.custom);
-    return this.fill(next, exchange, plan, { key, tags, target, fallback, started, learn, rekey });
+    return this.fill(next, exchange, plan, { key, tags, ctx, target, fallback, started, learn, rekey });
   }
 
   /** RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile. */
@@ -155,20 +160,21 @@ export class CacheInterceptor implements NestInterceptor {
     exchange: HttpExchange,
     plan: CachePlan,
     stale: CacheEntry,
-    key: string,
-    tags: string[],
+    { key, tags, ctx }: Pick<Miss, 'key' | 'tags' | 'ctx'>,
     started: number,
     now: number,
   ): unknown {
     const ttl = Math.floor((stale.expiresAt - now) / 1000);
     const body = this.hits.representation.represent(exchange, plan, stale, 'STALE', this.hits.status.hit(ttl), now);
     const before = snapshotHeaders(exchange);
-    this.cache.refreshInBackground(key, tags, plan.retentionMs, async () => {
+    const refresh = async () => {
       // The stale answer has been sent: the response's status and headers are the cache's own
       // now, so the refresh keeps the stale entry's and checks only that the value is storable.
       const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      return { value, ...(await this.hits.representation.draft(exchange, value, plan, before, stale)) };
-    });
+      const drafted = await this.hits.representation.draft(exchange, value, plan, before, stale);
+      return { value, ...this.withResultTags(plan, ctx, value, drafted) };
+    };
+    this.cache.refreshInBackground(key, tags, plan.retentionMs, refresh, { resultTags: plan.resultTags !== undefined });
     this.report('stale', exchange, key, started, 'stale-while-revalidate');
     return body;
   }
@@ -183,7 +189,7 @@ export class CacheInterceptor implements NestInterceptor {
     const before = snapshotHeaders(exchange);
     let refused: BypassReason | undefined;
     let failedWith: number | undefined; // the origin's status when a stale entry stands in for it
-    const result = await this.cache.fill(key, tags, plan.retentionMs, async () => {
+    const produce = async () => {
       let value: unknown;
       try {
         value = await lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -199,11 +205,13 @@ export class CacheInterceptor implements NestInterceptor {
       }
       refused = responseRefusal(exchange, plan.scope, storableStatuses(exchange, plan, this.options.clock.now()), value);
       const drafted = refused === undefined ? await representation.draft(exchange, value, plan, before) : undefined;
-      if (drafted?.entry.variant === undefined) return { value, ...drafted };
+      const tagged = this.withResultTags(plan, miss.ctx, value, drafted);
+      if (tagged?.entry.variant === undefined) return { value, ...tagged };
       // The response varies on request headers: the key holds them from now on, this entry included.
-      const learned = learnVary(plan, target, representation.variantNames(drafted.entry.headers.vary, plan));
-      return { value, ...drafted, storeKey: learned ? miss.rekey() : undefined };
-    });
+      const learned = learnVary(plan, target, representation.variantNames(tagged.entry.headers.vary, plan));
+      return { value, ...tagged, storeKey: learned ? miss.rekey() : undefined };
+    };
+    const result = await this.cache.fill(key, tags, plan.retentionMs, produce, { resultTags: plan.resultTags !== undefined });
     if (failedWith !== undefined && fallback !== undefined) {
       // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
       const now = this.options.clock.now();
@@ -241,6 +249,21 @@ export class CacheInterceptor implements NestInterceptor {
     return shaped ? this.hits.representation.uncached(exchange, plan, value) : value;
   }
 
+  /**
+   * A drafted entry with the tags of its result (`resultTags`); none when the function fails
+   * (reported): the response is served, not stored.
+   */
+  private withResultTags<D extends object>(plan: CachePlan, ctx: CacheRequestContext, value: unknown, drafted: D | undefined) {
+    if (drafted === undefined || plan.resultTags === undefined) return drafted;
+    try {
+      return { ...drafted, tags: resolveResultTags(plan.resultTags, value, ctx) };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.tagErrors.report(`resultTags failed on ${plan.label}: ${message}; the response was served without the cache`);
+      return undefined;
+    }
+  }
+
   private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
     this.telemetry.request(result, exchange.route, key, started, reason);
   }
@@ -254,6 +277,7 @@ interface Request {
   plan: CachePlan;
   key: string;
   tags: string[];
+  ctx: CacheRequestContext;
   target: string;
   identity: Identity | undefined;
   custom: string | undefined;
@@ -263,6 +287,7 @@ interface Request {
 interface Miss {
   key: string;
   tags: string[];
+  ctx: CacheRequestContext;
   target: string;
   fallback: CacheEntry | undefined;
   started: number;

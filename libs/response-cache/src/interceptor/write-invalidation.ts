@@ -42,12 +42,19 @@ export class WriteInvalidation {
     );
   }
 
-  /** The route's declared tags, each resolved on its own: one that fails is reported and skipped. */
+  /**
+   * The route's declared tags, each resolved on its own (`{user}`: the caller's hashed identity):
+   * one that fails is reported and skipped.
+   */
   private declared(plan: RoutePlan, ctx: InvalidationContext): string[] {
     const tags: string[] = [];
-    for (const spec of plan.invalidate ?? []) {
+    const specs = plan.invalidate ?? [];
+    const user = specs.some((spec) => typeof spec === 'string' && spec.includes('{user}'))
+      ? this.identity(ctx.context, 'user')?.id
+      : undefined;
+    for (const spec of specs) {
       try {
-        tags.push(...resolveTags<InvalidationContext>([spec as TagSpec<InvalidationContext>], ctx));
+        tags.push(...resolveTags<InvalidationContext>([spec as TagSpec<InvalidationContext>], ctx, user));
       } catch (error) {
         if (!(error instanceof TagResolutionError)) throw error;
         const rest = (plan.invalidate?.length ?? 1) - 1;

@@ -14,8 +14,11 @@ export interface CacheKeyParts {
   dropParam?: string | false;
   /** Values of the `varyBy` request headers, by lower-case name (undefined when absent). */
   vary?: ReadonlyArray<readonly [string, string | undefined]>;
-  /** Per-user / per-tenant partition: the verified identity (hashed before use). */
-  identity?: { scope: 'user' | 'tenant'; id: string };
+  /**
+   * Per-user / per-tenant partition: the verified identity (hashed before use), or the anonymous
+   * partition of such a route (`anonymous: 'public'`), a segment of its own that no id can give.
+   */
+  identity?: { scope: 'user' | 'tenant'; id: string; anonymous?: boolean };
   /** Replaces method + host + path + query when a route declares its own `key` function. */
   custom?: string;
   /** `requestTarget(host, path, query, dropParam)`, when the caller has it already. */
@@ -126,8 +129,10 @@ export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string 
       key += `|v:${name}=${value === undefined ? '' : encode(value.trim())}`;
     }
     if (parts.handler !== undefined) key += `|h:${encode(parts.handler)}`;
-    if (parts.identity !== undefined) {
-      key += `|${parts.identity.scope === 'user' ? 'u' : 't'}:${digest(parts.identity.id).slice(0, 22)}`;
+    const identity = parts.identity;
+    if (identity !== undefined) {
+      const scope = identity.scope === 'user' ? 'u' : 't';
+      key += identity.anonymous === true ? `|a:${scope}` : `|${scope}:${digest(identity.id).slice(0, 22)}`;
     }
     if (key.length > maxKeyLength) {
       return `${key.slice(0, Math.min(64, maxKeyLength - 45))}#${digest(key)}`;
@@ -166,10 +171,14 @@ export function requestTarget(
 /**
  * The tag every cached GET entry carries for its own URI (a {@link requestTarget}), so that a
  * successful unsafe request to the same URI invalidates it (RFC 9111 §4.4). Per-user and
- * per-tenant variants are tagged per identity: one user's write leaves others' entries alone. It
- * starts with a control character: no user tag can clash.
+ * per-tenant variants are tagged per identity: one user's write leaves others' entries alone.
+ * The anonymous partition is shared, so it carries the shared tag: any write to the URI drops it.
+ * It starts with a control character: no user tag can clash.
  */
-export function uriTag(target: string, identity?: { scope: 'user' | 'tenant'; id: string }): string {
-  const partition = identity === undefined ? '' : `${identity.scope === 'user' ? 'u' : 't'}:${digest(identity.id).slice(0, 22)}|`;
+export function uriTag(target: string, identity?: { scope: 'user' | 'tenant'; id: string; anonymous?: boolean }): string {
+  const partition =
+    identity === undefined || identity.anonymous === true
+      ? ''
+      : `${identity.scope === 'user' ? 'u' : 't'}:${digest(identity.id).slice(0, 22)}|`;
   return `\u0001uri:${partition}${target}`;
 }

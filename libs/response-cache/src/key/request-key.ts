@@ -4,10 +4,17 @@ import { headerString } from '../http/http-exchange';
 import type { ResolvedCacheOptions } from '../response-cache.options';
 import { buildCacheKey, requestTarget } from './cache-key';
 
-/** A verified identity as keys and URI tags carry it (hashed). */
+/** A verified identity as keys and URI tags carry it (hashed); or the anonymous partition of its scope. */
 export interface Identity {
   scope: 'user' | 'tenant';
   id: string;
+  /** The shared partition of callers without an identity (`anonymous: 'public'`); `id` is empty. */
+  anonymous?: boolean;
+}
+
+/** The partition of callers without an identity on a per-user or per-tenant route. */
+export function anonymousIdentity(scope: 'user' | 'tenant'): Identity {
+  return { scope, id: '', anonymous: true };
 }
 
 /** What a key needs of a route's plan. */

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { TagResolutionError, resolveTags } from './tags';
+import { NoIdentityTagError, TagResolutionError, resolveResultTags, resolveTags } from './tags';
 
 const ctx = { context: {} as ExecutionContext, params: { id: '42', slug: 'a-b' }, query: {} };
 
@@ -22,5 +22,22 @@ describe('resolveTags', () => {
     expect(() => resolveTags(['user:{userId}'], ctx)).toThrow(TagResolutionError);
     expect(() => resolveTags([() => ''], ctx)).toThrow(/non-empty strings/);
     expect(() => resolveTags([() => 'a\nb'], ctx)).toThrow(TagResolutionError);
+  });
+});
+
+describe('{user} and result tags', () => {
+  const ctx = { context: {} as never, params: { id: '42' }, query: {} };
+
+  it('{user} is the hashed identity given; without one it is a NoIdentityTagError', () => {
+    expect(resolveTags(['inbox:{user}', 'user:{id}'], ctx, 'h4sh')).toEqual(['inbox:h4sh', 'user:42']);
+    expect(() => resolveTags(['inbox:{user}'], ctx)).toThrow(NoIdentityTagError);
+  });
+
+  it('resultTags: strings or lists, duplicates dropped, bad tags refused', () => {
+    const ofPosts = (page: { posts: { id: number }[] }) => page.posts.map((p) => `post:${p.id}`);
+    expect(resolveResultTags(ofPosts, { posts: [{ id: 1 }, { id: 2 }, { id: 1 }] }, ctx)).toEqual(['post:1', 'post:2']);
+    expect(resolveResultTags(() => 'one', {}, ctx)).toEqual(['one']);
+    expect(resolveResultTags(() => null, {}, ctx)).toEqual([]);
+    expect(() => resolveResultTags(() => [''], {}, ctx)).toThrow(TagResolutionError);
   });
 });

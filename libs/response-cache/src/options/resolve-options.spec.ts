@@ -41,8 +41,18 @@ describe('decorator validation (at decoration time)', () => {
     [{ scope: 'user' as const, cacheControl: 'public, max-age=60' }, /shared caches/],
     [{ scope: 'user' as const, cacheControl: { sMaxAge: 60 } }, /sMaxAge/],
     [{ statuses: [700] }, /statuses/],
+    [{ anonymous: 'public' as const }, /anonymous.*scope: "user"/],
+    [{ scope: 'public' as const, anonymous: 'public' as const }, /anonymous.*scope: "user"/],
+    [{ scope: 'user' as const, anonymous: 'shared' as never }, /"shared" is not a policy/],
+    [{ resultTags: ['post:1'] as never }, /resultTags.*expected a function/],
   ])('@Cacheable(%j) throws', (options, message) => {
     expect(() => Cacheable(options)).toThrow(message);
+  });
+
+  it('@Cacheable takes anonymous on per-user and per-tenant routes, and resultTags as a function', () => {
+    expect(() => Cacheable({ scope: 'user', anonymous: 'public' })).not.toThrow();
+    expect(() => Cacheable({ scope: 'tenant', anonymous: 'bypass' })).not.toThrow();
+    expect(() => Cacheable({ resultTags: (posts: { id: number }[]) => posts.map((p) => `post:${p.id}`) })).not.toThrow();
   });
 
   it('@InvalidateTags needs tags', () => {

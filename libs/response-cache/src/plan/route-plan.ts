@@ -7,6 +7,7 @@ import type { CacheEntry } from '../store/cache-store';
 import { seconds, validateStatuses } from '../options/option-checks';
 import { CACHEABLE_METADATA, INVALIDATE_TAGS_METADATA, NO_CACHE_METADATA } from '../response-cache.constants';
 import { ResponseCacheConfigError } from '../response-cache.errors';
+import { USER_PLACEHOLDER } from '../key/tags';
 import { RouteFacts, routeFacts } from './route-facts';
 import type { RouteEdgeOptions } from '../edge/edge-adapter';
 import { resolveRouteEdge } from '../edge/resolve-edge';
@@ -16,6 +17,7 @@ import type {
   FreshnessMode,
   InvalidationContext,
   ResolvedCacheOptions,
+  ResultTags,
   TagSpec,
 } from '../response-cache.options';
 
@@ -29,8 +31,15 @@ export interface CachePlan extends KeyPlan {
   /** How long the store keeps an entry: its TTL plus the longer stale window. */
   retentionMs: number;
   tags: readonly TagSpec[];
+  /** Tags of the handler's result, fenced race-safely (engine/fill-epoch.ts). */
+  resultTags: ResultTags | undefined;
   varyBy: readonly string[];
   scope: CacheScope;
+  /**
+   * On a per-user or per-tenant route with `anonymous: 'public'`, the plan of callers without an
+   * identity: shared by them all, with the route's public `Cache-Control`. Undefined: they bypass.
+   */
+  anonymous?: CachePlan;
   cacheControl: string | undefined;
   vary: string | undefined;
   key: CacheableOptions['key'];
@@ -124,8 +133,8 @@ export class RoutePlans {
       excluded || (methodOptions === undefined && classOptions === undefined) ? undefined : { ...classOptions, ...methodOptions };
     if (options === undefined && invalidate === undefined) return null;
     const facts = routeFacts(handler, controller);
-    checkTemplates(facts, options?.tags, '@Cacheable');
-    checkTemplates(facts, invalidate, '@InvalidateTags');
+    checkTemplates(facts, options?.tags, '@Cacheable', options?.scope === 'user');
+    checkTemplates(facts, invalidate, '@InvalidateTags', true);
     if (options === undefined) return { invalidate, label: facts.label };
     const refused = facts.refusal ?? this.app.refusal();
     if (refused !== undefined) return { invalidate, refused, label: facts.label };
@@ -150,7 +159,7 @@ export class RoutePlans {
     const staleWhileRevalidateMs = window(options.staleWhileRevalidate, this.options.staleWhileRevalidateMs);
     const staleIfErrorMs = window(options.staleIfError, this.options.staleIfErrorMs);
     const freshness = options.freshness ?? this.options.freshness;
-    return {
+    const plan: CachePlan = {
       freshness,
       // In 'response' mode only the decorator's own ttl is a heuristic; the module's default is not.
       heuristicMs: freshness === 'response' && options.ttl !== undefined ? ttlMs : undefined,
@@ -165,6 +174,7 @@ export class RoutePlans {
       staleIfErrorMs,
       retentionMs: ttlMs + Math.max(staleWhileRevalidateMs, staleIfErrorMs),
       tags: options.tags ?? [],
+      resultTags: options.resultTags,
       varyBy,
       scope,
       // In 'response' mode the cache writes no Cache-Control of its own.
@@ -174,17 +184,26 @@ export class RoutePlans {
       statuses: options.statuses === undefined ? this.options.cacheableStatuses : validateStatuses('statuses', options.statuses),
       edge: resolveRouteEdge(options.edge),
     };
+    if (options.anonymous !== 'public' || scope === 'public') return plan;
+    // Anonymous callers share one public partition: a public route's Cache-Control, no fast lane.
+    const publicControl = freshness === 'response' ? undefined : renderCacheControl(options.cacheControl, 'public');
+    return { ...plan, anonymous: { ...plan, scope: 'public', cacheControl: publicControl } };
   }
 }
 
 /**
  * A tag template may name only parameters that every path of its route has: `user:{id}` on
  * `POST /users` is an error at startup, naming the route, the template and the parameter.
+ * `{user}` (the caller's identity) needs a route that can have one: a write, or `scope: 'user'`.
  */
-function checkTemplates(facts: RouteFacts, specs: readonly TagSpec<never>[] | undefined, decorator: string): void {
+function checkTemplates(facts: RouteFacts, specs: readonly TagSpec<never>[] | undefined, decorator: string, userAllowed: boolean): void {
   for (const spec of specs ?? []) {
     if (typeof spec !== 'string') continue;
     for (const [, name] of spec.matchAll(/\{([^{}]+)\}/g)) {
+      if (name === USER_PLACEHOLDER) {
+        checkUserPlaceholder(facts, spec, decorator, userAllowed);
+        continue;
+      }
       if (facts.params.every((params) => params.includes(name))) continue;
       throw new ResponseCacheConfigError(
         `${decorator} on ${facts.label}`,
@@ -194,6 +213,24 @@ function checkTemplates(facts: RouteFacts, specs: readonly TagSpec<never>[] | un
         `Use a parameter of the path, or a tag function (ctx) => ... for anything else.`,
       );
     }
+  }
+}
+
+function checkUserPlaceholder(facts: RouteFacts, spec: string, decorator: string, userAllowed: boolean): void {
+  const where = `${decorator} on ${facts.label}`;
+  if (facts.params.some((params) => params.includes(USER_PLACEHOLDER))) {
+    throw new ResponseCacheConfigError(
+      where,
+      `tag template "${spec}" names {user}, which is the caller's identity, and the route also has a parameter "user"`,
+      'Rename the parameter, or use a tag function (ctx) => ... for it.',
+    );
+  }
+  if (!userAllowed) {
+    throw new ResponseCacheConfigError(
+      where,
+      `tag template "${spec}" names {user}, the caller's identity, and the route's entries are not per user`,
+      'Add scope: "user" to the @Cacheable options, or drop {user} from its tags.',
+    );
   }
 }
 
