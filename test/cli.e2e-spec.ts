@@ -118,7 +118,7 @@ describe('the nestjs-response-cache CLI against a running demo', () => {
     const typo = await cli(['stat']); // no --url, no token
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/^nestjs-response-cache: unknown command "stat" \(did you mean "stats"\?\)$/m);
-    expect(typo.stderr).toMatch(/^commands: stats, keys, invalidate, clear, warm /m);
+    expect(typo.stderr).toMatch(/^commands: stats, keys, invalidate, clear, warm, edge /m);
     expect(typo.stderr).not.toContain('token');
     const far = await cli(['frobnicate']);
     expect(far.code).toBe(2);
