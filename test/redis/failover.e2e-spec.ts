@@ -160,7 +160,7 @@ describe('failover never serves data that an acknowledged write replaced (issue 
         stale.push(...(await round(http, (write) => redis.loseWriteAndFailOver(write))));
       }
       expect(stale).toEqual([]);
-      expect(store.failover.epochs).toBeGreaterThanOrEqual(ROUNDS);
+      expect(store.failoverEpochs).toBeGreaterThanOrEqual(ROUNDS);
       console.log(
         `sentinel: ${ROUNDS} failovers, ${stale.length} stale answers; failover ms: ${redis.failoverMs.map((ms) => ms.toFixed(0)).join(' ')}`,
       );

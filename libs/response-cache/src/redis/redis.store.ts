@@ -2,10 +2,10 @@ import type { Cluster, Redis } from 'ioredis';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 import { FailoverGuard, historyKeyBeside } from './failover-guard';
-import { Logger } from '@nestjs/common';
 import { decodeEntry, encodeEntry } from './entry-codec';
 import { quitClient } from './redis-client';
 import { entryKeyBatches, scanEntryKeys } from './redis-scan';
+import { warnOnNoEviction } from './eviction-policy';
 import { UNKNOWN_VERSION, defineVersionScripts, freshVersion, isReplyError, parseVersion, reportReset } from './tag-versions';
 
 export type RedisClient = Redis | Cluster;
@@ -57,6 +57,7 @@ const GENERATION_TAG = '\u0001generation';
  * live as long as the entries that depend on them (and `versionTtlSeconds` when none does), so any
  * eviction policy is safe, `allkeys-lru` included. An entry or version of the wrong type, or a
  * truncated or garbled entry, reads as a miss (never a store failure) and the next fill replaces it.
+ * Failover safe: a promoted replica or a restarted server starts a new epoch ({@link FailoverGuard}).
  */
 export class RedisCacheStore implements CacheStore {
   readonly name = 'redis';
@@ -69,7 +70,12 @@ export class RedisCacheStore implements CacheStore {
   private readonly waitForReplicas: number;
   private readonly waitTimeoutMs: number;
   /** Failover safety: a new epoch (generation) for every new history of the data set. */
-  readonly failover: FailoverGuard;
+  private readonly failover: FailoverGuard;
+
+  /** How many new epochs this store started: the histories (failovers, restarts, new servers) it was the first instance to meet. */
+  get failoverEpochs(): number {
+    return this.failover.epochs;
+  }
 
   constructor(options: RedisCacheStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -91,27 +97,12 @@ export class RedisCacheStore implements CacheStore {
     });
     // Connection errors surface as failed commands; an unhandled 'error' event must not crash the app.
     if (this.client.listenerCount('error') === 0) this.client.on('error', () => undefined);
-    if (this.client.status === 'ready') void this.checkEvictionPolicy();
-    else this.client.once('ready', () => void this.checkEvictionPolicy());
+    if (this.client.status === 'ready') void warnOnNoEviction(this.masters()[0]);
+    else this.client.once('ready', () => void warnOnNoEviction(this.masters()[0]));
   }
 
   private get scripts() {
     return defineVersionScripts(this.client);
-  }
-
-  /** One line when Redis will refuse writes once full (`noeviction`): the cache then stops storing and invalidating. */
-  private async checkEvictionPolicy(): Promise<void> {
-    try {
-      const [, policy] = (await this.masters()[0].config('GET', 'maxmemory-policy')) as string[];
-      if (policy === 'noeviction') {
-        new Logger('ResponseCache').warn(
-          'Redis maxmemory-policy is noeviction: once it is full, Redis refuses writes, and the cache serves without storing ' +
-            '(and without hits while an invalidation waits). allkeys-lru or volatile-lru evict instead; both are safe.',
-        );
-      }
-    } catch {
-      // CONFIG may be disabled (managed Redis): nothing to say.
-    }
   }
 
   private entryKey(key: string): string {
