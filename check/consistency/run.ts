@@ -1,11 +1,11 @@
-import { RedisProcess } from '../../test/support/redis-harness';
 import { ADMIN_URL, createDatabase, dropDatabase } from '../../test/support/postgres';
 import { DemoProcess } from './demo-process';
 import { checkHistory, percentile } from './history';
+import { Store, startTopology } from './topology';
 import { runWorkload } from './workload';
+import { WriteGate } from './write-gate';
 
-/** `memory` is there to watch the check fail: instances with memory stores do not see each other's invalidations. */
-export type Store = 'memory' | 'redis' | 'tiered';
+export type { Store } from './topology';
 
 export interface ConsistencyOptions {
   store: Store;
@@ -15,13 +15,19 @@ export interface ConsistencyOptions {
   writers: number;
   readers: number;
   writerPauseMs: number;
-  /** Pause Redis (SIGSTOP) at a third of the run and kill it at two thirds, each for `faultMs`. */
+  /**
+   * The store's fault schedule (topology.ts): a standalone Redis paused (SIGSTOP) at a third of
+   * the run and killed at two thirds, each for `faultMs`; Sentinel and Cluster fail over twice,
+   * losing the writes of faultMs / 2 on the replica that is promoted.
+   */
   faults: boolean;
   faultMs: number;
   /** How long after an acknowledged write an instance may still answer the replaced data (the tiered store's bus). */
   allowanceMs: number;
   /** Server on which the run's database is made (and dropped). */
   postgresUrl: string;
+  /** REDIS_WAIT_REPLICAS of the demo processes (WAIT after each invalidation); 0 is off. */
+  waitReplicas?: number;
   log?: (line: string) => void;
 }
 
@@ -37,6 +43,11 @@ export interface ConsistencyReport {
   staleWithinAllowance: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Failovers the fault schedule made (Sentinel, Cluster). */
+  failovers: number;
+  /** Acknowledged writes: how long they took, median and 99th percentile (ms). */
+  writeP50Ms: number;
+  writeP99Ms: number;
   examples: string[];
 }
 
@@ -56,27 +67,35 @@ export const DEFAULTS: Omit<ConsistencyOptions, 'store'> = {
   postgresUrl: ADMIN_URL,
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** One run: a database, a Redis, N demo processes on them, the workload with its faults, and the check. */
 export async function checkConsistency(options: ConsistencyOptions): Promise<ConsistencyReport> {
   const log = options.log ?? (() => undefined);
   const databaseUrl = await createDatabase('rc_consistency', options.postgresUrl);
-  const redis = await RedisProcess.start();
+  const redis = await startTopology(options.store);
   const demos: DemoProcess[] = [];
   try {
-    const env = { DATABASE_URL: databaseUrl, CACHE_STORE: options.store, REDIS_URL: redis.url, CACHE_KEY_PREFIX: 'cc:' };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      ...redis.env,
+      CACHE_KEY_PREFIX: 'cc:',
+      REDIS_WAIT_REPLICAS: String(options.waitReplicas ?? 0),
+    };
     // The first instance migrates and seeds; the others start together on the seeded database.
     demos.push(await DemoProcess.start({ ...env, HTTP_ADAPTER: 'express' }));
     const more = Array.from({ length: options.instances - 1 }, (_, i) =>
       DemoProcess.start({ ...env, HTTP_ADAPTER: i % 2 === 0 ? 'fastify' : 'express' }),
     );
     demos.push(...(await Promise.all(more)));
-    log(`${options.store}: ${demos.length} demo processes on ${redis.url} and a database of their own`);
+    log(`${options.store}: ${demos.length} demo processes on ${redis.describe} and a database of their own`);
     const began = performance.now();
-    const faults = options.faults ? injectFaults(redis, options, log) : Promise.resolve();
-    const workload = await runWorkload({ ...options, instances: demos.map((d) => d.url) });
-    await faults;
+    const gate = new WriteGate();
+    const faults = options.faults
+      ? redis.faults({ durationMs: options.durationMs, faultMs: options.faultMs, log, gate })
+      : Promise.resolve(0);
+    void faults.finally(() => gate.open()).catch(() => undefined); // never leave the writers held
+    const workload = await runWorkload({ ...options, instances: demos.map((d) => d.url), gate });
+    const failovers = await faults;
+    const writeMs = workload.writes.filter((w) => w.acknowledged).map((w) => w.end - w.start);
     const verdict = checkHistory(workload.writes, workload.reads, options.allowanceMs);
     const inside = verdict.lagsMs.filter((lag) => lag <= options.allowanceMs);
     return {
@@ -89,6 +108,9 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
       staleWithinAllowance: inside.length,
       lagP99Ms: percentile(verdict.lagsMs, 99),
       lagMaxMs: verdict.lagsMs.length === 0 ? 0 : Math.max(...verdict.lagsMs),
+      failovers,
+      writeP50Ms: percentile(writeMs, 50),
+      writeP99Ms: percentile(writeMs, 99),
       examples: verdict.violations
         .slice(0, 5)
         .map(
@@ -102,20 +124,6 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     await redis.stop();
     await dropDatabase(databaseUrl, options.postgresUrl);
   }
-}
-
-async function injectFaults(redis: RedisProcess, options: ConsistencyOptions, log: (line: string) => void): Promise<void> {
-  await sleep(options.durationMs / 3);
-  log(`${options.store}: Redis paused (SIGSTOP) for ${options.faultMs} ms`);
-  redis.pause();
-  await sleep(options.faultMs);
-  redis.resume();
-  await sleep(Math.max(0, options.durationMs / 3 - options.faultMs));
-  log(`${options.store}: Redis killed for ${options.faultMs} ms`);
-  await redis.kill();
-  await sleep(options.faultMs);
-  await redis.launch();
-  log(`${options.store}: Redis back`);
 }
 
 /** The line the issue asks for, one per store. */

@@ -269,6 +269,30 @@ export async function clusterNodes(port: number): Promise<ClusterNode[]> {
 }
 
 /**
+ * The master that holds `key` and its replica, each as it sees itself (another node's view can lag
+ * behind a failover), once they agree (right after a failover, the old master may not yet say it
+ * follows the new one).
+ */
+export async function shardOf(cluster: RedisClusterProcesses, key: string): Promise<{ master: RedisProcess; replica: RedisProcess }> {
+  const slot = Number(await command(cluster.nodes[0].port, 'CLUSTER', 'KEYSLOT', key));
+  let found: { master: RedisProcess; replica: RedisProcess } | undefined;
+  await waitFor(
+    async () => {
+      const selves = await Promise.all(cluster.nodes.map(async (n) => (await clusterNodes(n.port).catch(() => [])).find((v) => v.myself)));
+      const owner = selves.find((n) => n?.master === true && n.slots.some(([a, b]) => a <= slot && slot <= b));
+      const follower = selves.find((n) => n?.master === false && n.masterId === owner?.id);
+      const master = cluster.nodes.find((n) => n.port === owner?.port);
+      const replica = cluster.nodes.find((n) => n.port === follower?.port);
+      found = master !== undefined && replica !== undefined ? { master, replica } : undefined;
+      return found !== undefined;
+    },
+    `a master with a replica for slot ${slot}`,
+    20_000,
+  );
+  return found!;
+}
+
+/**
  * On a Cluster with replicas: the master of `key`'s slot loses `write` (acknowledged by it alone)
  * and its replica takes over, by an election after the master is killed (`kill`) or by `CLUSTER
  * FAILOVER TAKEOVER` while the master hangs (`takeover`). The old master comes back as a replica.
@@ -278,19 +302,9 @@ export async function loseWriteAndFailOverCluster(
   key: string,
   write: () => Promise<void>,
   mode: 'kill' | 'takeover',
+  elected?: () => void,
 ): Promise<number> {
-  const slot = Number(await command(cluster.nodes[0].port, 'CLUSTER', 'KEYSLOT', key));
-  // Each node as it sees itself (another node's view can lag behind a failover).
-  const nodes = (await Promise.all(cluster.nodes.map((n) => clusterNodes(n.port)))).map((view, i) => {
-    const self = view.find((n) => n.myself);
-    if (self === undefined) throw new Error(`node ${cluster.nodes[i].port} does not know itself`);
-    return self;
-  });
-  const owner = nodes.find((n) => n.master && n.slots.some(([a, b]) => a <= slot && slot <= b));
-  const follower = nodes.find((n) => !n.master && n.masterId === owner?.id);
-  const master = cluster.nodes.find((n) => n.port === owner?.port);
-  const replica = cluster.nodes.find((n) => n.port === follower?.port);
-  if (master === undefined || replica === undefined) throw new Error(`no master with a replica for slot ${slot}`);
+  const { master, replica } = await shardOf(cluster, key);
   // A key in the same slot (Cluster nodes refuse others).
   const syncKey = /\{[^}]+\}/.test(key) ? `${key}:sync` : `{${key}}:sync`;
   await waitInSync(master.port, replica.port, 20_000, syncKey);
@@ -310,6 +324,7 @@ export async function loseWriteAndFailOverCluster(
   }
   await waitFor(async () => /role:master/.test(await info(replica.port, 'replication')), 'the replica to take over', 30_000);
   const tookMs = performance.now() - began;
+  elected?.();
   if (mode === 'takeover') await master.kill();
   await sleep(50);
   await master.launch();
