@@ -1,5 +1,6 @@
 import { RedisClusterProcesses, RedisProcess } from '../../test/support/redis-harness';
-import { RedisSentinelProcesses, command, loseWriteAndFailOverCluster, shardOf } from '../../test/support/redis-failover';
+import { command, loseWriteAndFailOverCluster, shardOf } from '../../test/support/redis-failover';
+import { RedisSentinelProcesses } from '../../test/support/redis-sentinel';
 import { waitFor } from '../../test/support/redis-harness';
 import { WriteGate } from './write-gate';
 

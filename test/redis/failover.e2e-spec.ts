@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { Cacheable, InvalidateTags, ManualClock, ResponseCacheModule } from 'nestjs-response-cache';
 import { RedisCacheStore, RedisClient, createRedisClient } from 'nestjs-response-cache/redis';
 import { RedisClusterProcesses } from '../support/redis-harness';
-import { RedisSentinelProcesses, loseWriteAndFailOverCluster } from '../support/redis-failover';
+import { loseWriteAndFailOverCluster } from '../support/redis-failover';
+import { RedisSentinelProcesses } from '../support/redis-sentinel';
 import { uniquePrefix, whenReady } from '../support/redis-stores';
 
 /**

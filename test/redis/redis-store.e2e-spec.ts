@@ -4,7 +4,8 @@ import { historyKeyBeside } from 'nestjs-response-cache/internal/redis/failover-
 import { RedisCacheStore, createRedisClient } from 'nestjs-response-cache/redis';
 import { quitClient } from 'nestjs-response-cache/internal/redis/redis-client';
 import { RedisClusterProcesses, RedisProcess } from '../support/redis-harness';
-import { RedisSentinelProcesses, command } from '../support/redis-failover';
+import { command } from '../support/redis-failover';
+import { RedisSentinelProcesses } from '../support/redis-sentinel';
 import { eventually, redisStore, uniquePrefix, whenReady } from '../support/redis-stores';
 import { runStoreContract } from '../support/store-contract';
 
