@@ -60,7 +60,11 @@ export class RedisSentinelProcesses {
     const replica = await RedisProcess.start([...FAST_SYNC, '--replicaof', '127.0.0.1', String(master.port)]);
     await waitInSync(master.port, replica.port);
     const watchers = await Promise.all(
-      [0, 1, 2].map(() => SentinelProcess.start(master.port, 'mymaster', options.downAfterMs ?? 500, options.failoverTimeoutMs ?? 2000)),
+      // Staggered by 100 ms: the first sentinel to see the master down usually wins the vote
+      // (three at once split it, and the election is tried again only after 2 × failover-timeout).
+      [0, 1, 2].map((i) =>
+        SentinelProcess.start(master.port, 'mymaster', (options.downAfterMs ?? 500) + 100 * i, options.failoverTimeoutMs ?? 2000),
+      ),
     );
     const set = new RedisSentinelProcesses([master, replica], watchers);
     await set.waitForSentinels();

@@ -76,6 +76,8 @@ export class FailoverGuard {
   private readonly checked = new WeakSet<Redis>();
   private readonly checking = new WeakMap<Redis, Promise<void>>();
   private readonly watched = new WeakSet<Redis>();
+  /** Closes seen per connection: a check counts only for the connection it ran on. */
+  private readonly closes = new WeakMap<Redis, number>();
   /** Number of new epochs this process started (tests and logs). */
   epochs = 0;
 
@@ -104,7 +106,10 @@ export class FailoverGuard {
   private watch(node: Redis): void {
     if (this.watched.has(node)) return;
     this.watched.add(node);
-    node.on('close', () => this.checked.delete(node));
+    node.on('close', () => {
+      this.checked.delete(node);
+      this.closes.set(node, (this.closes.get(node) ?? 0) + 1);
+    });
     node.on('ready', () => void this.checkConnection(node));
     if (node.status === 'ready') void this.checkConnection(node);
   }
@@ -158,6 +163,7 @@ export class FailoverGuard {
   private checkConnection(node: Redis): Promise<void> {
     const running = this.checking.get(node);
     if (running !== undefined) return running;
+    const closes = this.closes.get(node) ?? 0;
     const check = (async () => {
       try {
         const [server, replication] = await Promise.all([node.info('server'), node.info('replication')]);
@@ -167,7 +173,8 @@ export class FailoverGuard {
         if (runId === undefined || replid === undefined) return;
         await this.confirm([`run:${runId}`, replid]);
         this.adopt(replid);
-        if (node.status === 'ready') {
+        // Answered by the server of this connection, not of one that closed meanwhile.
+        if (node.status === 'ready' && (this.closes.get(node) ?? 0) === closes) {
           this.checked.add(node);
           this.turn++; // reads sent before this check do not count as after it
         }
