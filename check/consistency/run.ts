@@ -90,7 +90,7 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     const began = performance.now();
     const gate = new WriteGate();
     const faults = options.faults
-      ? redis.faults({ durationMs: options.durationMs, faultMs: options.faultMs, log, gate })
+      ? redis.faults({ durationMs: options.durationMs, faultMs: options.faultMs, log, gate, instancesUp: () => everyCacheUp(demos) })
       : Promise.resolve(0);
     void faults.finally(() => gate.open()).catch(() => undefined); // never leave the writers held
     const workload = await runWorkload({ ...options, instances: demos.map((d) => d.url), gate });
@@ -123,6 +123,21 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     await Promise.all(demos.map((demo) => demo.stop()));
     await redis.stop();
     await dropDatabase(databaseUrl, options.postgresUrl);
+  }
+}
+
+/** Resolves once every demo's `/health/ready` reports its cache store up (or after 20 s). */
+async function everyCacheUp(demos: DemoProcess[]): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  const up = async (demo: DemoProcess) => {
+    const answer = await fetch(`${demo.url}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then(
+      (res) => res.json() as Promise<{ details?: { cache?: { status?: string } } }>,
+      () => undefined,
+    );
+    return answer?.details?.cache?.status === 'up';
+  };
+  while (performance.now() < deadline && !(await Promise.all(demos.map(up))).every(Boolean)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
