@@ -142,7 +142,7 @@ describe('failover never serves data that an acknowledged write replaced (issue 
     let store: RedisCacheStore;
     let http: Client;
     beforeAll(async () => {
-      redis = await RedisSentinelProcesses.start({ downAfterMs: 500, failoverTimeoutMs: 2000 });
+      redis = await RedisSentinelProcesses.start({ downAfterMs: 500, failoverTimeoutMs: 1000 });
       ({ app, store, http } = await startApp(
         createRedisClient({ sentinels: redis.sentinels, sentinelName: redis.name, redisOptions: FAST_RECONNECT }),
         uniquePrefix(),
