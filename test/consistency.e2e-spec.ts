@@ -66,6 +66,18 @@ describe('several demo processes under concurrent writes, with Redis paused and 
     120_000,
   );
 
+  it.each(['redis-sentinel', 'redis-cluster'] as Store[])(
+    '%s: no read returns replaced data across failovers that lose acknowledged writes on the promoted replica',
+    async (store) => {
+      const report = await checkConsistency({ ...short, durationMs: 8_000, store, allowanceMs: 0 });
+      expect(summaryLine(report)).toMatch(/^consistency: \d+ operations, 0 violations, \d+ failed requests/);
+      expect(report.examples).toEqual([]);
+      expect(report.failovers).toBe(2);
+      expect(report.hitRatio).toBeGreaterThan(0);
+    },
+    180_000,
+  );
+
   it('the check fails where it must: memory stores on several instances do not see each other’s invalidations', async () => {
     const report = await checkConsistency({ ...short, store: 'memory', faults: false, durationMs: 4_000 });
     expect(report.violations).toBeGreaterThan(0);

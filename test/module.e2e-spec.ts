@@ -248,6 +248,13 @@ describe('startup validation', () => {
     expect(() => loadDemoConfig({ DATABASE_URL: 'mysql://root:secret@db/app' })).toThrow(/DATABASE_URL.*postgres:\/\//);
     expect(() => loadDemoConfig({ DATABASE_URL: 'mysql://root:secret@db/app' })).not.toThrow(/secret/);
     expect(loadDemoConfig({ DATABASE_URL: ' postgres://u@h/d ' }).databaseUrl).toBe('postgres://u@h/d');
+    expect(() => loadDemoConfig({ REDIS_SENTINELS: 'sentinel-1' })).toThrow(
+      /REDIS_SENTINELS="sentinel-1" is invalid: expected comma-separated host:port pairs/,
+    );
+    expect(loadDemoConfig({ REDIS_SENTINELS: 's1:26379, s2:26379', REDIS_SENTINEL_NAME: 'cache' })).toMatchObject({
+      redisSentinels: ['s1:26379', 's2:26379'],
+      redisSentinelName: 'cache',
+    });
     expect(loadDemoConfig({})).toMatchObject({
       port: 3000,
       httpAdapter: 'express',
@@ -257,6 +264,9 @@ describe('startup validation', () => {
       cacheMaxMemoryMb: 100,
       dbLatencyMs: 0,
       databaseUrl: undefined,
+      redisSentinels: [],
+      redisSentinelName: 'mymaster',
+      redisWaitReplicas: 0,
     });
   });
 });

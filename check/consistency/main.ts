@@ -1,7 +1,8 @@
 import { DEFAULTS, EDGE_WINDOW_MS, Store, TIERED_WINDOW_MS, checkConsistency, summaryLine } from './run';
+import { STORES } from './topology';
 
 /**
- * `npm run check:consistency [-- --duration-ms N --instances N --stores redis,tiered --no-faults --edge varnish]`
+ * `npm run check:consistency [-- --duration-ms N --instances N --stores redis,tiered,redis-sentinel,redis-cluster --no-faults --wait-replicas N --edge varnish]`
  * (`--stores memory` shows a failing check: memory stores are not shared):
  * several demo processes on one PostgreSQL and one Redis, concurrent writers and readers, Redis
  * paused and killed in the middle; prints one line per store and exits 1 on any violation.
@@ -22,7 +23,7 @@ function count(name: string, fallback: number, min: number, max: number): number
 async function main(): Promise<void> {
   const stores = (argument('stores') ?? 'redis,tiered').split(',') as Store[];
   for (const store of stores) {
-    if (!['memory', 'redis', 'tiered'].includes(store)) throw new Error(`--stores: "${store}" is not memory, redis or tiered`);
+    if (!STORES.includes(store)) throw new Error(`--stores: "${store}" is not one of ${STORES.join(', ')}`);
   }
   const edge = argument('edge');
   if (edge !== undefined && edge !== 'varnish') throw new Error(`--edge: "${edge}" is not varnish`);
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     instances: count('instances', DEFAULTS.instances, 2, 8),
     maxOperations: count('max-operations', DEFAULTS.maxOperations, 100, 10_000_000),
     faults: !process.argv.includes('--no-faults'),
+    waitReplicas: count('wait-replicas', 0, 0, 16),
     postgresUrl: process.env.CONSISTENCY_POSTGRES_URL?.trim() || DEFAULTS.postgresUrl,
     log: (line: string) => console.log(line),
     ...(edge === undefined ? {} : { edge: 'varnish' as const }),
@@ -44,6 +46,10 @@ async function main(): Promise<void> {
     console.log(
       `${store}: ${report.observations} read observations checked, ${(report.hitRatio * 100).toFixed(0)} % of reads from the cache; replaced data returned ${report.staleWithinAllowance} times ` +
         `inside the ${allowanceMs} ms window (lag p99 ${report.lagP99Ms.toFixed(1)} ms, max ${report.lagMaxMs.toFixed(1)} ms)`,
+    );
+    console.log(
+      `${store}: ${report.failovers} failovers; acknowledged writes took ${report.writeP50Ms.toFixed(1)} ms (p50), ${report.writeP99Ms.toFixed(1)} ms (p99)` +
+        (options.waitReplicas > 0 ? ` with WAIT ${options.waitReplicas} replica(s)` : ''),
     );
     if (report.edge !== undefined) {
       console.log(

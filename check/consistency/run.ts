@@ -1,12 +1,13 @@
-import { RedisProcess, freePort } from '../../test/support/redis-harness';
+import { freePort } from '../../test/support/redis-harness';
 import { VarnishProcess } from '../../test/support/varnish-harness';
 import { ADMIN_URL, createDatabase, dropDatabase } from '../../test/support/postgres';
 import { DemoProcess } from './demo-process';
 import { checkHistory, percentile } from './history';
+import { Store, startTopology } from './topology';
 import { runWorkload } from './workload';
+import { WriteGate } from './write-gate';
 
-/** `memory` is there to watch the check fail: instances with memory stores do not see each other's invalidations. */
-export type Store = 'memory' | 'redis' | 'tiered';
+export type { Store } from './topology';
 
 export interface ConsistencyOptions {
   store: Store;
@@ -16,7 +17,11 @@ export interface ConsistencyOptions {
   writers: number;
   readers: number;
   writerPauseMs: number;
-  /** Pause Redis (SIGSTOP) at a third of the run and kill it at two thirds, each for `faultMs`. */
+  /**
+   * The store's fault schedule (topology.ts): a standalone Redis paused (SIGSTOP) at a third of
+   * the run and killed at two thirds, each for `faultMs`; Sentinel and Cluster fail over twice,
+   * losing the writes of faultMs / 2 on the replica that is promoted.
+   */
   faults: boolean;
   faultMs: number;
   /** How long after an acknowledged write an instance may still answer the replaced data (the tiered store's bus). */
@@ -28,6 +33,8 @@ export interface ConsistencyOptions {
    * purging all of them (CACHE_EDGE=varnish); readers and writers go through the Varnishes.
    */
   edge?: 'varnish';
+  /** REDIS_WAIT_REPLICAS of the demo processes (WAIT after each invalidation); 0 is off. */
+  waitReplicas?: number;
   log?: (line: string) => void;
 }
 
@@ -47,6 +54,11 @@ export interface ConsistencyReport {
   /** Reads the edge answered itself, of all reads that got an answer (0 without an edge). */
   edgeHitRatio: number;
   edge?: 'varnish';
+  /** Failovers the fault schedule made (Sentinel, Cluster). */
+  failovers: number;
+  /** Acknowledged writes: how long they took, median and 99th percentile (ms). */
+  writeP50Ms: number;
+  writeP99Ms: number;
   examples: string[];
 }
 
@@ -73,22 +85,20 @@ export const DEFAULTS: Omit<ConsistencyOptions, 'store'> = {
   postgresUrl: ADMIN_URL,
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** One run: a database, a Redis, N demo processes on them, the workload with its faults, and the check. */
 export async function checkConsistency(options: ConsistencyOptions): Promise<ConsistencyReport> {
   const log = options.log ?? (() => undefined);
   const databaseUrl = await createDatabase('rc_consistency', options.postgresUrl);
-  const redis = await RedisProcess.start();
+  const redis = await startTopology(options.store);
   const demos: DemoProcess[] = [];
   const varnishes: VarnishProcess[] = [];
   try {
     const edgePorts = options.edge === undefined ? [] : await Promise.all(Array.from({ length: options.instances }, () => freePort()));
     const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
-      CACHE_STORE: options.store,
-      REDIS_URL: redis.url,
+      ...redis.env,
       CACHE_KEY_PREFIX: 'cc:',
+      REDIS_WAIT_REPLICAS: String(options.waitReplicas ?? 0),
     };
     if (options.edge !== undefined) {
       env.CACHE_EDGE = options.edge;
@@ -100,15 +110,20 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
       DemoProcess.start({ ...env, HTTP_ADAPTER: i % 2 === 0 ? 'fastify' : 'express' }),
     );
     demos.push(...(await Promise.all(more)));
-    log(`${options.store}: ${demos.length} demo processes on ${redis.url} and a database of their own`);
+    log(`${options.store}: ${demos.length} demo processes on ${redis.describe} and a database of their own`);
     for (const [i, demo] of demos.entries())
       varnishes.push(await VarnishProcess.start(Number(new URL(demo.url).port), 'default.vcl', edgePorts[i]));
     if (varnishes.length > 0) log(`${options.store}: a Varnish in front of each, every instance purging all of them`);
     const entries = varnishes.length > 0 ? varnishes.map((v) => v.url) : demos.map((d) => d.url);
     const began = performance.now();
-    const faults = options.faults ? injectFaults(redis, options, log) : Promise.resolve();
-    const workload = await runWorkload({ ...options, instances: entries });
-    await faults;
+    const gate = new WriteGate();
+    const faults = options.faults
+      ? redis.faults({ durationMs: options.durationMs, faultMs: options.faultMs, log, gate, instancesUp: () => everyCacheUp(demos) })
+      : Promise.resolve(0);
+    void faults.finally(() => gate.open()).catch(() => undefined); // never leave the writers held
+    const workload = await runWorkload({ ...options, instances: entries, gate });
+    const failovers = await faults;
+    const writeMs = workload.writes.filter((w) => w.acknowledged).map((w) => w.end - w.start);
     const verdict = checkHistory(workload.writes, workload.reads, options.allowanceMs);
     const inside = verdict.lagsMs.filter((lag) => lag <= options.allowanceMs);
     return {
@@ -125,6 +140,9 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
       edge: options.edge,
       // (a loop: a run without purges has more stale observations than a spread takes as arguments)
       lagMaxMs: verdict.lagsMs.reduce((max, lag) => Math.max(max, lag), 0),
+      failovers,
+      writeP50Ms: percentile(writeMs, 50),
+      writeP99Ms: percentile(writeMs, 99),
       examples: verdict.violations
         .slice(0, 5)
         .map(
@@ -141,18 +159,19 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
   }
 }
 
-async function injectFaults(redis: RedisProcess, options: ConsistencyOptions, log: (line: string) => void): Promise<void> {
-  await sleep(options.durationMs / 3);
-  log(`${options.store}: Redis paused (SIGSTOP) for ${options.faultMs} ms`);
-  redis.pause();
-  await sleep(options.faultMs);
-  redis.resume();
-  await sleep(Math.max(0, options.durationMs / 3 - options.faultMs));
-  log(`${options.store}: Redis killed for ${options.faultMs} ms`);
-  await redis.kill();
-  await sleep(options.faultMs);
-  await redis.launch();
-  log(`${options.store}: Redis back`);
+/** Resolves once every demo's `/health/ready` reports its cache store up (or after 20 s). */
+async function everyCacheUp(demos: DemoProcess[]): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  const up = async (demo: DemoProcess) => {
+    const answer = await fetch(`${demo.url}/health/ready`, { signal: AbortSignal.timeout(1_000) }).then(
+      (res) => res.json() as Promise<{ details?: { cache?: { status?: string } } }>,
+      () => undefined,
+    );
+    return answer?.details?.cache?.status === 'up';
+  };
+  while (performance.now() < deadline && !(await Promise.all(demos.map(up))).every(Boolean)) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The line the issue asks for, one per store. */

@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import { ABSENT, Read, Write } from './history';
 import { JsonAnswer, jsonCall } from './json-call';
+import { WriteGate } from './write-gate';
 
 export interface WorkloadOptions {
   /** Base URLs of the demo instances; every client spreads its requests over all of them. */
@@ -14,6 +15,8 @@ export interface WorkloadOptions {
   writerPauseMs: number;
   /** Bound on one request (a request past it counts as failed). */
   requestTimeoutMs?: number;
+  /** Held by the fault schedule while a failover happens (see WriteGate). */
+  gate?: WriteGate;
 }
 
 export interface WorkloadResult {
@@ -50,6 +53,14 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
 
   /** One write; a 404 (the post is gone) changed nothing and is not recorded. */
   const write = async (method: 'POST' | 'PUT' | 'DELETE', key?: number): Promise<void> => {
+    await options.gate?.enter();
+    try {
+      await writeNow(method, key);
+    } finally {
+      options.gate?.leave();
+    }
+  };
+  const writeNow = async (method: 'POST' | 'PUT' | 'DELETE', key?: number): Promise<void> => {
     const title = `c${process.pid}-${++titles}`;
     const start = performance.now();
     const answer =

@@ -65,7 +65,7 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -76,7 +76,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 
 export class RedisProcess {
   private child?: ChildProcess;
-  private readonly dir: string;
+  readonly dir: string;
 
   private constructor(
     readonly port: number,
@@ -95,7 +95,8 @@ export class RedisProcess {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  async launch(): Promise<void> {
+  /** Starts the process again (after `kill`); `moreArgs` are added this time (say, `--replicaof host port`). */
+  async launch(moreArgs: string[] = []): Promise<void> {
     const args = [
       '--port',
       String(this.port),
@@ -108,9 +109,14 @@ export class RedisProcess {
       '--dir',
       this.dir,
       ...this.extraArgs,
+      ...moreArgs,
     ];
     this.child = spawn(redisServerBin(), args, { stdio: 'ignore' });
     await waitFor(() => ping(this.port), `redis-server on port ${this.port}`);
+  }
+
+  get isRunning(): boolean {
+    return this.child !== undefined && this.child.exitCode === null;
   }
 
   /** SIGKILL: the process is gone, the port refuses connections. */
@@ -144,19 +150,31 @@ export class RedisProcess {
   }
 }
 
-/** A three-master Redis Cluster (no replicas), created with redis-cli. */
+export function redisCliBin(): string {
+  return process.env.REDIS_CLI_BIN ?? onPath('redis-cli') ?? join(redisServerBin(), '..', 'redis-cli');
+}
+
+/** A three-master Redis Cluster, created with redis-cli; with `replicas: 1`, each master has a replica (six nodes). */
 export class RedisClusterProcesses {
   private constructor(readonly nodes: RedisProcess[]) {}
 
-  static async start(): Promise<RedisClusterProcesses> {
+  static async start(options: { replicas?: 0 | 1; nodeTimeoutMs?: number } = {}): Promise<RedisClusterProcesses> {
+    const replicas = options.replicas ?? 0;
+    const timeout = String(options.nodeTimeoutMs ?? 2000);
     const nodes = await Promise.all(
-      [0, 1, 2].map(() => RedisProcess.start(['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'])),
+      Array.from({ length: 3 * (1 + replicas) }, () =>
+        RedisProcess.start(['--cluster-enabled', 'yes', '--cluster-node-timeout', timeout, '--repl-diskless-sync-delay', '0']),
+      ),
     );
-    const cli = process.env.REDIS_CLI_BIN ?? onPath('redis-cli') ?? join(redisServerBin(), '..', 'redis-cli');
-    execFileSync(cli, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
-      stdio: 'ignore',
-      timeout: 20_000,
-    });
+    const cli = redisCliBin();
+    execFileSync(
+      cli,
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      {
+        stdio: 'ignore',
+        timeout: 20_000,
+      },
+    );
     await waitFor(async () => {
       const states = nodes.map((n) => {
         try {

@@ -20,13 +20,18 @@ export function whenReady(client: RedisClient): Promise<void> {
 }
 
 export async function redisStore(
-  connection: { url: string } | { clusterNodes: { host: string; port: number }[] },
+  connection:
+    | { url: string }
+    | { clusterNodes: { host: string; port: number }[] }
+    | { sentinels: { host: string; port: number }[]; sentinelName: string },
   clock = new ManualClock(),
   prefix = uniquePrefix(),
 ): Promise<{ store: RedisCacheStore; clock: ManualClock; client: RedisClient }> {
   const client = createRedisClient(connection);
   await whenReady(client);
-  return { store: new RedisCacheStore({ client, prefix, clock, ownsClient: true }), clock, client };
+  const store = new RedisCacheStore({ client, prefix, clock, ownsClient: true });
+  await store.ready();
+  return { store, clock, client };
 }
 
 /** Polls `check` until it holds (real-time events: a pub/sub message, a reconnection). */

@@ -6,10 +6,13 @@ import { DemoConfig } from './demo.config';
 export function createDemoStore(config: DemoConfig, clock?: Clock): { store: CacheStore; stampedeLock?: StampedeLock } {
   const maxSizeBytes = Math.round(config.cacheMaxMemoryMb * 1024 * 1024);
   if (config.cacheStore === 'memory') return { store: new MemoryCacheStore({ maxSizeBytes, clock }) };
+  const hostPort = (pair: string) => ({ host: pair.split(':')[0], port: Number(pair.split(':')[1]) });
   const client = createRedisClient(
     config.redisClusterNodes.length > 0
-      ? { clusterNodes: config.redisClusterNodes.map((node) => ({ host: node.split(':')[0], port: Number(node.split(':')[1]) })) }
-      : { url: config.redisUrl },
+      ? { clusterNodes: config.redisClusterNodes.map(hostPort) }
+      : config.redisSentinels.length > 0
+        ? { sentinels: config.redisSentinels.map(hostPort), sentinelName: config.redisSentinelName }
+        : { url: config.redisUrl },
   );
   const redis = new RedisCacheStore({
     client,
@@ -18,6 +21,8 @@ export function createDemoStore(config: DemoConfig, clock?: Clock): { store: Cac
     compressionThresholdBytes: config.cacheCompressionThresholdBytes,
     ownsClient: true,
     clock,
+    waitForReplicas: config.redisWaitReplicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
   });
   const stampedeLock = config.stampedeLock
     ? new RedisStampedeLock({

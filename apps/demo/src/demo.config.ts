@@ -6,6 +6,14 @@ export interface DemoConfig {
   cacheTtlSeconds: number;
   redisUrl: string;
   redisClusterNodes: string[];
+  /** REDIS_SENTINELS: comma-separated host:port of the sentinels; when set (and no cluster nodes), Sentinel mode. */
+  redisSentinels: string[];
+  /** REDIS_SENTINEL_NAME: the master's name the sentinels watch (default `mymaster`). */
+  redisSentinelName: string;
+  /** REDIS_WAIT_REPLICAS: replicas that must hold each invalidation (WAIT), 0 is off (demo extra). */
+  redisWaitReplicas: number;
+  /** REDIS_WAIT_TIMEOUT_MS: bound of each WAIT (demo extra). */
+  redisWaitTimeoutMs: number;
   cacheKeyPrefix: string;
   cacheMaxMemoryMb: number;
   cacheEnableCompression: boolean;
@@ -149,15 +157,21 @@ function edgeSettings(
   };
 }
 
-export function loadDemoConfig(env: Env): DemoConfig {
-  const nodes = (env.REDIS_CLUSTER_NODES ?? '')
+/** A comma-separated list of host:port pairs (cluster seeds, sentinels). */
+function hostPorts(env: Env, name: string): string[] {
+  const raw = env[name] ?? '';
+  const pairs = raw
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  for (const node of nodes) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(node))
-      throw new DemoConfigError('REDIS_CLUSTER_NODES', env.REDIS_CLUSTER_NODES ?? '', 'comma-separated host:port pairs');
+  for (const pair of pairs) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(pair)) throw new DemoConfigError(name, raw, 'comma-separated host:port pairs');
   }
+  return pairs;
+}
+
+export function loadDemoConfig(env: Env): DemoConfig {
+  const nodes = hostPorts(env, 'REDIS_CLUSTER_NODES');
   const token = env.CACHE_ADMIN_TOKEN?.trim();
   return {
     port: number(env, 'PORT', 3000, 0, 65535, true),
@@ -166,6 +180,10 @@ export function loadDemoConfig(env: Env): DemoConfig {
     cacheTtlSeconds: number(env, 'CACHE_TTL_SECONDS', 300, 1),
     redisUrl: env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379',
     redisClusterNodes: nodes,
+    redisSentinels: hostPorts(env, 'REDIS_SENTINELS'),
+    redisSentinelName: env.REDIS_SENTINEL_NAME?.trim() || 'mymaster',
+    redisWaitReplicas: number(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16, true),
+    redisWaitTimeoutMs: number(env, 'REDIS_WAIT_TIMEOUT_MS', 50, 1, 10_000),
     cacheKeyPrefix: env.CACHE_KEY_PREFIX ?? 'rc:',
     cacheMaxMemoryMb: number(env, 'CACHE_MAX_MEMORY_MB', 100, 1),
     cacheEnableCompression: bool(env, 'CACHE_ENABLE_COMPRESSION', true),

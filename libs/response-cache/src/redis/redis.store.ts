@@ -1,9 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
-import { Logger } from '@nestjs/common';
+import { FailoverGuard, historyKeyBeside } from './failover-guard';
 import { decodeEntry, encodeEntry } from './entry-codec';
 import { quitClient } from './redis-client';
+import { entryKeyBatches, scanEntryKeys } from './redis-scan';
+import { warnOnNoEviction } from './eviction-policy';
 import { UNKNOWN_VERSION, defineVersionScripts, freshVersion, isReplyError, parseVersion, reportReset } from './tag-versions';
 
 export type RedisClient = Redis | Cluster;
@@ -27,14 +29,19 @@ export interface RedisCacheStoreOptions {
   ownsClient?: boolean;
   /** Source of time: entries are also dropped on read once their TTL has passed on it. */
   clock?: Clock;
+  /**
+   * Replicas that must hold an invalidation before it completes: `WAIT waitForReplicas
+   * waitTimeoutMs` after every invalidation, delete and clear (on Cluster, on every master). Not
+   * needed for failover safety (a failover starts a new epoch, see the README), and it holds the
+   * connection's other commands behind it while it waits. Default 0 (no WAIT).
+   */
+  waitForReplicas?: number;
+  /** Bound of each WAIT, in ms. Default 50. */
+  waitTimeoutMs?: number;
 }
 
 /** Bumped by `clear()`; part of every fence, so a clear fences fills in flight and old entries. */
 const GENERATION_TAG = '\u0001generation';
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
-}
 
 /**
  * A CacheStore on Redis (ioredis). Entries are binary strings under `<prefix>e:<key>` with native
@@ -50,6 +57,7 @@ function escapeGlob(text: string): string {
  * live as long as the entries that depend on them (and `versionTtlSeconds` when none does), so any
  * eviction policy is safe, `allkeys-lru` included. An entry or version of the wrong type, or a
  * truncated or garbled entry, reads as a miss (never a store failure) and the next fill replaces it.
+ * Failover safe: a promoted replica or a restarted server starts a new epoch ({@link FailoverGuard}).
  */
 export class RedisCacheStore implements CacheStore {
   readonly name = 'redis';
@@ -59,6 +67,15 @@ export class RedisCacheStore implements CacheStore {
   private readonly versionTtlMs: number;
   private readonly ownsClient: boolean;
   private readonly clock: Clock;
+  private readonly waitForReplicas: number;
+  private readonly waitTimeoutMs: number;
+  /** Failover safety: a new epoch (generation) for every new history of the data set. */
+  private readonly failover: FailoverGuard;
+
+  /** How many new epochs this store started: the histories (failovers, restarts, new servers) it was the first instance to meet. */
+  get failoverEpochs(): number {
+    return this.failover.epochs;
+  }
 
   constructor(options: RedisCacheStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -67,30 +84,25 @@ export class RedisCacheStore implements CacheStore {
     this.codec = { compression: options.compression ?? true, compressionThresholdBytes: options.compressionThresholdBytes ?? 1024 };
     this.versionTtlMs = (options.versionTtlSeconds ?? 600) * 1000;
     this.ownsClient = options.ownsClient ?? false;
+    this.waitForReplicas = options.waitForReplicas ?? 0;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 50;
     defineVersionScripts(this.client);
+    const generationKey = this.versionKey(GENERATION_TAG);
+    this.failover = new FailoverGuard({
+      client: this.client,
+      generationKey,
+      historyKey: historyKeyBeside(generationKey),
+      versionTtlMs: this.versionTtlMs,
+      fresh: freshVersion,
+    });
     // Connection errors surface as failed commands; an unhandled 'error' event must not crash the app.
     if (this.client.listenerCount('error') === 0) this.client.on('error', () => undefined);
-    if (this.client.status === 'ready') void this.checkEvictionPolicy();
-    else this.client.once('ready', () => void this.checkEvictionPolicy());
+    if (this.client.status === 'ready') void warnOnNoEviction(this.masters()[0]);
+    else this.client.once('ready', () => void warnOnNoEviction(this.masters()[0]));
   }
 
   private get scripts() {
     return defineVersionScripts(this.client);
-  }
-
-  /** One line when Redis will refuse writes once full (`noeviction`): the cache then stops storing and invalidating. */
-  private async checkEvictionPolicy(): Promise<void> {
-    try {
-      const [, policy] = (await this.masters()[0].config('GET', 'maxmemory-policy')) as string[];
-      if (policy === 'noeviction') {
-        new Logger('ResponseCache').warn(
-          'Redis maxmemory-policy is noeviction: once it is full, Redis refuses writes, and the cache serves without storing ' +
-            '(and without hits while an invalidation waits). allkeys-lru or volatile-lru evict instead; both are safe.',
-        );
-      }
-    } catch {
-      // CONFIG may be disabled (managed Redis): nothing to say.
-    }
   }
 
   private entryKey(key: string): string {
@@ -105,17 +117,19 @@ export class RedisCacheStore implements CacheStore {
     return (this.client as { isCluster?: boolean }).isCluster === true;
   }
 
-  /** Current versions; a missing, expired or unreadable one is {@link UNKNOWN_VERSION}. */
-  private async versions(tags: readonly string[]): Promise<number[]> {
+  /**
+   * Current versions (a missing, expired or unreadable one is {@link UNKNOWN_VERSION}) and the
+   * replication ids of the nodes that answered: one script on a single node; on Cluster, one per
+   * key, auto-pipelined per node.
+   */
+  private async versions(tags: readonly string[]): Promise<{ versions: number[]; replids: string[] }> {
     const keys = tags.map((tag) => this.versionKey(tag));
-    // One MGET on a single node (it reads a key of another type as nil); on Cluster, one GET per
-    // key, auto-pipelined per node.
-    const raw = this.isCluster
-      ? await Promise.all(
-          keys.map((k) => this.client.get(k).catch((error: unknown) => (isReplyError(error) ? null : Promise.reject(error)))),
-        )
-      : await this.client.mget(keys);
-    return raw.map(parseVersion);
+    if (!this.isCluster) {
+      const [replid, ...raw] = await this.scripts.rcReadBuffer(keys.length, ...keys);
+      return { versions: raw.map(parseVersion), replids: [String(replid)] };
+    }
+    const answers = await Promise.all(keys.map((k) => this.scripts.rcReadOneBuffer(k)));
+    return { versions: answers.map(([, raw]) => parseVersion(raw)), replids: answers.map(([replid]) => String(replid)) };
   }
 
   /** The entry's bytes; a key of another type (WRONGTYPE) is a miss, which the next fill overwrites. */
@@ -128,16 +142,30 @@ export class RedisCacheStore implements CacheStore {
     }
   }
 
-  /** The entry's bytes and the versions of `tags`: one command on a single node; on Cluster, auto-pipelined reads. */
-  private async read(key: string, tags: readonly string[]): Promise<[Buffer | null, number[]]> {
+  /** The entry's bytes, the versions of `tags` and the replication ids they came with. */
+  private async read(key: string, tags: readonly string[]): Promise<[Buffer | null, { versions: number[]; replids: string[] }]> {
     if (this.isCluster) return Promise.all([this.entryBytes(key), this.versions(tags)]);
-    const [raw, ...versions] = await this.scripts.rcReadBuffer(tags.length + 1, this.entryKey(key), ...tags.map((t) => this.versionKey(t)));
-    return [raw, versions.map(parseVersion)];
+    const [replid, raw, ...versions] = await this.scripts.rcReadBuffer(
+      tags.length + 1,
+      this.entryKey(key),
+      ...tags.map((t) => this.versionKey(t)),
+    );
+    return [raw, { versions: versions.map(parseVersion), replids: [String(replid)] }];
   }
 
+  /**
+   * The entry, if its fence holds. Never a hit from a history of the data set that this cache has
+   * not confirmed (after a failover or a reconnection: see {@link FailoverGuard}); such a read is a miss.
+   */
   async get(key: string, fenceTags?: readonly string[]): Promise<CacheEntry | undefined> {
+    if (!this.failover.connectionsChecked()) {
+      // Disconnected: unavailable, as any command would be; connected but not yet confirmed: a miss.
+      if (this.client.status !== 'ready') throw new Error(`Redis is not connected (${this.client.status})`);
+      return undefined;
+    }
+    const mark = this.failover.mark();
     const expected = [...(fenceTags ?? []), GENERATION_TAG];
-    const [raw, versions] = await this.read(key, expected);
+    const [raw, read] = await this.read(key, expected);
     if (raw === null) return undefined;
     const decoded = await decodeEntry(raw);
     // Unreadable (corrupted, another version): a miss, and the next fill replaces it.
@@ -145,8 +173,9 @@ export class RedisCacheStore implements CacheStore {
     const entry = decoded.entry;
     const tags = entry.fence.tags;
     const sameTags = tags.length === expected.length && tags.every((t, i) => t === expected[i]);
-    const current = sameTags ? versions : await this.versions(tags);
-    return fenceHolds(entry.fence, current) ? entry : undefined;
+    const current = sameTags ? read : await this.versions(tags);
+    if (!this.failover.trusts(sameTags ? read.replids : [...read.replids, ...current.replids], mark)) return undefined;
+    return fenceHolds(entry.fence, current.versions) ? entry : undefined;
   }
 
   async set(key: string, entry: CacheEntry, ttlMs: number): Promise<boolean> {
@@ -163,7 +192,7 @@ export class RedisCacheStore implements CacheStore {
     }
     // Cluster: the entry and its version keys live on different slots, so no single script can
     // see them all. Check, then write; a fill overtaken in between is refused on read.
-    if (!fenceHolds(entry.fence, await this.versions(tags))) return false;
+    if (!fenceHolds(entry.fence, (await this.versions(tags)).versions)) return false;
     await Promise.all(tags.map((t) => this.scripts.rcExtend(this.versionKey(t), keep)));
     await this.client.set(this.entryKey(key), bytes, 'PX', ttl);
     return true;
@@ -185,11 +214,19 @@ export class RedisCacheStore implements CacheStore {
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
     await Promise.all(tags.map((tag) => this.bump(tag)));
+    await this.replicated();
   }
 
   async delete(key: string): Promise<boolean> {
     const [removed] = await Promise.all([this.client.unlink(this.entryKey(key)), this.bump(keyFenceTag(key))]);
+    await this.replicated();
     return removed > 0;
+  }
+
+  /** With `waitForReplicas`, waits (bounded) until that many replicas hold this connection's writes. */
+  private async replicated(): Promise<void> {
+    if (this.waitForReplicas <= 0) return;
+    await Promise.all(this.masters().map((node) => node.wait(this.waitForReplicas, this.waitTimeoutMs)));
   }
 
   /** INCR where a version exists; nothing where none does (no entry depends on it); reset where corrupted. */
@@ -200,34 +237,17 @@ export class RedisCacheStore implements CacheStore {
 
   async clear(): Promise<void> {
     await this.bump(GENERATION_TAG);
+    await this.replicated();
     for (const node of this.masters()) {
-      for await (const keys of this.entryKeyBatches(node)) {
+      for await (const keys of entryKeyBatches(node, this.prefix)) {
         if (keys.length > 0) await Promise.all(keys.map((k) => this.client.unlink(k)));
       }
     }
   }
 
-  /**
-   * Keys matching `pattern`, with SCAN (never KEYS). The cursor is `<node>:<scan cursor>`; a page
-   * holds at least `limit` keys unless the listing ends, and at most what ten SCAN calls return.
-   */
-  async keys(pattern: string, limit: number, cursor?: string): Promise<KeyPage> {
-    const nodes = this.masters();
-    let [nodeIndex, scanCursor] = cursor === undefined ? [0, '0'] : parseCursor(cursor);
-    const match = `${escapeGlob(this.prefix)}e:${pattern}`;
-    const strip = this.prefix.length + 2;
-    const keys: string[] = [];
-    for (let calls = 0; calls < 10 && nodeIndex < nodes.length && keys.length < limit; calls++) {
-      const [next, batch] = await nodes[nodeIndex].scan(scanCursor, 'MATCH', match, 'COUNT', Math.max(limit, 100));
-      for (const k of batch) keys.push(k.slice(strip));
-      if (next === '0') {
-        nodeIndex++;
-        scanCursor = '0';
-      } else {
-        scanCursor = next;
-      }
-    }
-    return { keys, cursor: nodeIndex < nodes.length ? `${nodeIndex}:${scanCursor}` : undefined };
+  /** Keys matching `pattern`, with SCAN (never KEYS), paged by a cursor over every master. */
+  keys(pattern: string, limit: number, cursor?: string): Promise<KeyPage> {
+    return scanEntryKeys(this.masters(), this.prefix, pattern, limit, cursor);
   }
 
   /**
@@ -238,7 +258,7 @@ export class RedisCacheStore implements CacheStore {
     let entries = 0;
     let sizeBytes = 0;
     for (const node of this.masters()) {
-      for await (const keys of this.entryKeyBatches(node)) {
+      for await (const keys of entryKeyBatches(node, this.prefix)) {
         entries += keys.length;
         if (entries >= 100_000) break;
       }
@@ -251,11 +271,11 @@ export class RedisCacheStore implements CacheStore {
   /**
    * Resolves once commands can run: the client is ready and, on Cluster, so is the connection to
    * every master (ioredis opens them lazily, and with the offline queue off, the first command to
-   * a node still connecting would fail).
+   * a node still connecting would fail), and the failover guard has confirmed every master.
    */
   async ready(): Promise<void> {
     if (this.client.status !== 'ready') await new Promise((resolve) => this.client.once('ready', resolve));
-    if (!this.isCluster) return;
+    if (!this.isCluster) return this.failover.settle();
     await Promise.all(
       this.masters().map(async (node) => {
         if (node.status === 'ready') return;
@@ -264,6 +284,7 @@ export class RedisCacheStore implements CacheStore {
         await ready;
       }),
     );
+    await this.failover.settle();
   }
 
   async ping(): Promise<void> {
@@ -274,24 +295,7 @@ export class RedisCacheStore implements CacheStore {
     if (this.ownsClient) await quitClient(this.client);
   }
 
-  /** Every entry key of this store on `node`, batch by batch (SCAN, never KEYS). */
-  private async *entryKeyBatches(node: Redis): AsyncGenerator<string[]> {
-    const match = `${escapeGlob(this.prefix)}e:*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      yield keys;
-    } while (cursor !== '0');
-  }
-
   private masters(): Redis[] {
     return this.isCluster ? (this.client as Cluster).nodes('master') : [this.client as Redis];
   }
-}
-
-function parseCursor(cursor: string): [number, string] {
-  const match = /^(\d+):(\d+)$/.exec(cursor);
-  if (match === null) throw new RangeError(`invalid cursor "${cursor}"`);
-  return [Number(match[1]), match[2]];
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { REPLICATION_ID_LUA } from './failover-guard';
 
 type RedisClient = Redis | Cluster;
 
@@ -64,20 +65,24 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
 return 1`;
 
 /**
- * A hit in one command: the entry (KEYS[1]) and the versions of its fence tags (the other keys),
- * read atomically; a key of another type (WRONGTYPE) reads as nil.
+ * A hit in one command: the node's replication id (see {@link REPLICATION_ID_LUA}), then the entry
+ * (KEYS[1]) and the versions of its fence tags (the other keys), read atomically; a key of another
+ * type (WRONGTYPE) reads as nil. With only version keys, it reads those.
  */
-const READ = `
-local out = {}
+const READ = `${REPLICATION_ID_LUA}
+local out = {replid}
 for i = 1, #KEYS do
   local v = redis.pcall('GET', KEYS[i])
   if type(v) ~= 'string' then v = false end
-  out[i] = v
+  out[i + 1] = v
 end
 return out`;
 
 type ScriptedClient = RedisClient & {
+  /** The replication id, then the values (see READ). */
   rcReadBuffer(numKeys: number, ...keys: string[]): Promise<(Buffer | null)[]>;
+  /** The same with one key (Cluster: ioredis routes a script by its first key, so a fixed key count). */
+  rcReadOneBuffer(key: string): Promise<(Buffer | null)[]>;
   rcSnapshot(key: string, fresh: string, ttlMs: number): Promise<[string, number]>;
   rcBump(key: string, fresh: string, ttlMs: number): Promise<number>;
   rcExtend(key: string, ttlMs: number): Promise<number>;
@@ -93,6 +98,7 @@ export function defineVersionScripts(client: RedisClient): ScriptedClient {
     client.defineCommand('rcExtend', { numberOfKeys: 1, lua: EXTEND });
     client.defineCommand('rcFencedSet', { lua: FENCED_SET });
     client.defineCommand('rcRead', { lua: READ });
+    client.defineCommand('rcReadOne', { numberOfKeys: 1, lua: READ });
   }
   return scripted;
 }
