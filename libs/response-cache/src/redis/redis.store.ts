@@ -3,9 +3,8 @@ import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 import { FailoverGuard, historyKeyBeside } from './failover-guard';
 import { decodeEntry, encodeEntry } from './entry-codec';
-import { quitClient } from './redis-client';
+import { quitClient, warnIfNoEviction } from './redis-client';
 import { entryKeyBatches, scanEntryKeys } from './redis-scan';
-import { warnOnNoEviction } from './eviction-policy';
 import { UNKNOWN_VERSION, defineVersionScripts, freshVersion, isReplyError, parseVersion, reportReset } from './tag-versions';
 
 export type RedisClient = Redis | Cluster;
@@ -97,8 +96,8 @@ export class RedisCacheStore implements CacheStore {
     });
     // Connection errors surface as failed commands; an unhandled 'error' event must not crash the app.
     if (this.client.listenerCount('error') === 0) this.client.on('error', () => undefined);
-    if (this.client.status === 'ready') void warnOnNoEviction(this.masters()[0]);
-    else this.client.once('ready', () => void warnOnNoEviction(this.masters()[0]));
+    // Once per Redis server and process, however many stores and clients point at it.
+    void warnIfNoEviction(this.client);
   }
 
   private get scripts() {
