@@ -67,7 +67,7 @@ describe('deploy/: the Grafana dashboard and its Prometheus', () => {
     const compose = read('docker-compose.yml');
     expect(compose).toMatch(/^ {2}postgres:\n/m);
     const urls = [...compose.matchAll(/DATABASE_URL: (\S+)/g)].map((m) => new URL(m[1]));
-    expect(urls).toHaveLength(2); // demo and demo-cluster
+    expect(urls).toHaveLength(3); // demo, demo-cluster and demo-sentinel
     for (const url of urls) {
       expect([url.protocol, url.hostname, url.port]).toEqual(['postgres:', 'postgres', '5432']);
       expect(compose).toContain(`POSTGRES_USER: ${url.username}`);
