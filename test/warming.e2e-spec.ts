@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CacheStore } from 'nestjs-response-cache';
 import { ADAPTERS, RunningDemo, dbQueries, rawRequest, startDemo } from './support/demo-app';
 import { eventually } from './support/redis-stores';
 
@@ -10,12 +11,19 @@ describe('cache warming', () => {
     await demo.close();
   });
 
+  /**
+   * Entries in the demo's store. A warming request's response leaves before its entry is written
+   * (the write goes on in the background), so a test waits for the entries, not for the response.
+   */
+  const stored = async () => (await demo.app.get<CacheStore>(CacheStore).stats()).entries;
+
   /** A client request as the warmer keys it: Host localhost:<port>. */
   const asClient = (path: string) => rawRequest(demo.url, { path, headers: { host: `localhost:${new URL(demo.url).port}` } });
 
   it('warms the configured paths once the server listens, through the app pipeline', async () => {
     demo = await startDemo('fastify', { CACHE_WARM_PATHS: '/api/users,/api/posts?page=1' });
     await eventually(async () => (await dbQueries(demo)) === 2, 'the two warming requests');
+    await eventually(async () => (await stored()) === 2, 'the two warmed entries stored');
     expect((await asClient('/api/users')).headers['x-cache']).toBe('HIT');
     expect((await asClient('/api/posts?page=1')).headers['x-cache']).toBe('HIT');
     expect(await dbQueries(demo)).toBe(2);
@@ -52,6 +60,7 @@ describe('cache warming', () => {
   it('a failing path is logged and counted, never fatal', async () => {
     demo = await startDemo('express', { CACHE_WARM_PATHS: '/api/users/999,/api/users' });
     await eventually(async () => (await dbQueries(demo)) === 2, 'both warming requests');
+    await eventually(async () => (await stored()) === 1, 'the warmed entry stored (the 404 is not)');
     expect((await asClient('/api/users')).headers['x-cache']).toBe('HIT');
     const health = await fetch(`${demo.url}/health`);
     expect(health.status).toBe(200);
