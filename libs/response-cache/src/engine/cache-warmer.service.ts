@@ -55,9 +55,11 @@ export class CacheWarmer implements OnApplicationBootstrap, OnApplicationShutdow
             'that answers every host alike).',
         );
       }
-      if (warm.onStartup) void this.warm();
+      // A scheduled round finds the server closed when the app shuts down: it is skipped, not thrown.
+      const round = () => void (server.listening ? this.warm().catch(() => undefined) : undefined);
+      if (warm.onStartup) round();
       if (warm.intervalMs > 0) {
-        this.timer = setInterval(() => void this.warm(), warm.intervalMs);
+        this.timer = setInterval(round, warm.intervalMs);
         this.timer.unref();
       }
     };
