@@ -1,3 +1,4 @@
+import { cacheEntry } from 'nestjs-response-cache/testing';
 import { CacheStore, ResponseCacheService } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
 import { CacheEvents } from 'nestjs-response-cache/internal/observability/cache-events';
@@ -17,14 +18,11 @@ function gate() {
 const service = (store: CacheStore, clock: ManualClock) =>
   new ResponseCacheService(resolveOptions({ clock, store, opTimeoutMs: 250 }), new CacheTelemetry(new CacheStats(), new CacheEvents()));
 
-const entry = (body: string, clock: ManualClock) => ({
-  status: 200,
-  headers: {},
-  body,
-  etag: `W/"${body}"`,
-  storedAt: clock.now(),
-  expiresAt: clock.now() + 60_000,
-});
+/** An entry (its fence is the engine's to attach), stored now, fresh for 60 s. */
+const entry = (body: string, clock: ManualClock) => {
+  const { fence: _fence, ...entry } = cacheEntry({ body, headers: {} }, clock.now());
+  return entry;
+};
 
 type Pair = { reader: CacheStore; writer: CacheStore; clock: ManualClock; close(): Promise<void> };
 

@@ -1,3 +1,4 @@
+import { cacheEntry } from '../testing/entry-builder';
 import { ManualClock } from '../clock';
 import { CacheEvents } from '../observability/cache-events';
 import { CacheStats } from '../observability/cache-stats';
@@ -14,14 +15,11 @@ function gate() {
   return { promise, open };
 }
 
-const draft = (body: string, clock: ManualClock): DraftEntry => ({
-  status: 200,
-  headers: {},
-  body,
-  etag: `W/"${body}"`,
-  storedAt: clock.now(),
-  expiresAt: clock.now() + 60_000,
-});
+/** An entry (its fence is the engine's to attach), stored now, fresh for 60 s. */
+const draft = (body: string, clock: ManualClock): DraftEntry => {
+  const { fence: _fence, ...entry } = cacheEntry({ body, headers: {} }, clock.now());
+  return entry;
+};
 
 /** A store whose every operation first passes `before()` (the harness's points of interleaving), then `after()`. */
 function pausing(
