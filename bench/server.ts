@@ -117,7 +117,7 @@ const OursRedisModule = oursWith(() => ({ store: redisStore() }));
         const prefix = process.env.BENCH_SHARED_PREFIX ?? PREFIX;
         return {
           store: new RedisCacheStore({ client, prefix, ownsClient: true }),
-          stampedeLock: new RedisStampedeLock({ client, subscriber: duplicateClient(client), prefix }),
+          stampede: { lock: new RedisStampedeLock({ client, subscriber: duplicateClient(client), prefix }) },
         };
       },
     }),

@@ -95,7 +95,7 @@ const clock = new ManualClock();
     ResponseCacheModule.forRoot({
       store: new MemoryCacheStore({ clock }),
       clock,
-      userIdentity: (context) => context.switchToHttp().getRequest<Request>().headers['x-user'],
+      identity: { user: (context) => context.switchToHttp().getRequest<Request>().headers['x-user'] },
     }),
   ],
   controllers: [FeedController, InboxController, ArticlesController],

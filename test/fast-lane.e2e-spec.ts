@@ -269,7 +269,7 @@ describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
           CACHE_KEY_PREFIX: uniquePrefix(),
           CACHE_OP_TIMEOUT_MS: '100',
         },
-        { circuitBreaker: { failureThreshold: 1000, cooldownMs: 200 } },
+        { resilience: { opTimeoutMs: 100, failureThreshold: 1000, cooldownMs: 200 } },
         new ManualClock(Date.now()),
       );
     });

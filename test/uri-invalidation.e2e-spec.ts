@@ -24,7 +24,7 @@ class MeController {
 @Module({
   imports: [
     ResponseCacheModule.forRoot({
-      userIdentity: (context) => context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-user'],
+      identity: { user: (context) => context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-user'] },
     }),
   ],
   controllers: [MeController],

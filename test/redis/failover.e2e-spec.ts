@@ -40,7 +40,7 @@ function itemApp(store: RedisCacheStore, clock: ManualClock) {
   }
   @Module({
     imports: [
-      ResponseCacheModule.forRoot({ store, clock, ttl: 300, opTimeoutMs: 100, circuitBreaker: { failureThreshold: 3, cooldownMs: 200 } }),
+      ResponseCacheModule.forRoot({ store, clock, ttl: 300, resilience: { opTimeoutMs: 100, failureThreshold: 3, cooldownMs: 200 } }),
     ],
     controllers: [ItemController],
   })

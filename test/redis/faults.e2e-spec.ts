@@ -47,7 +47,7 @@ describe.each(ADAPTERS)('a failing Redis never hurts the app (%s)', (adapter) =>
     demo = await startDemo(
       adapter,
       { CACHE_STORE: 'redis', REDIS_URL: redis.url, CACHE_KEY_PREFIX: uniquePrefix(), CACHE_OP_TIMEOUT_MS: '100' },
-      { circuitBreaker: { failureThreshold: 3, cooldownMs: 200 } },
+      { resilience: { opTimeoutMs: 100, failureThreshold: 3, cooldownMs: 200 } },
       new ManualClock(Date.now()),
     );
     // Warm: the second request is a hit once the client is connected.

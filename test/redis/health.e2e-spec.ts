@@ -49,7 +49,7 @@ describe('cache health through Terminus: up, degraded, down (real Redis)', () =>
     redis = await RedisProcess.start();
     const { store } = await redisStore({ url: redis.url });
     @Module({
-      imports: [TerminusModule, ResponseCacheModule.forRoot({ store, opTimeoutMs: 100 })],
+      imports: [TerminusModule, ResponseCacheModule.forRoot({ store, resilience: { opTimeoutMs: 100 } })],
       controllers: [HealthController],
       providers: [ResponseCacheHealthIndicator],
     })

@@ -14,7 +14,7 @@ describe('operation logs of store errors (real Redis with a password)', () => {
     const demo = await startDemo(
       'express',
       { CACHE_STORE: 'redis', REDIS_URL: url, CACHE_KEY_PREFIX: uniquePrefix(), CACHE_LOG_OPERATIONS: 'true', CACHE_OP_TIMEOUT_MS: '100' },
-      { circuitBreaker: { failureThreshold: 1000, cooldownMs: 60_000 } },
+      { resilience: { opTimeoutMs: 100, failureThreshold: 1000, cooldownMs: 60_000 } },
       clock,
     );
     const lines: string[] = [];

@@ -8,14 +8,14 @@ import { loadDemoConfig } from './demo.config';
 const VARIABLE_OF_OPTION: Record<string, string> = {
   ttl: 'CACHE_TTL_SECONDS',
   maxMemoryBytes: 'CACHE_MAX_MEMORY_MB',
-  opTimeoutMs: 'CACHE_OP_TIMEOUT_MS',
+  'resilience.opTimeoutMs': 'CACHE_OP_TIMEOUT_MS',
   'compression.thresholdBytes': 'CACHE_COMPRESSION_THRESHOLD_BYTES',
   staleWhileRevalidate: 'CACHE_STALE_WHILE_REVALIDATE_SECONDS',
   staleIfError: 'CACHE_STALE_IF_ERROR_SECONDS',
   url: 'REDIS_URL',
   'warm.paths': 'CACHE_WARM_PATHS',
   'warm.intervalSeconds': 'CACHE_WARM_INTERVAL_SECONDS',
-  identitySecret: 'CACHE_IDENTITY_SECRET',
+  'identity.secret': 'CACHE_IDENTITY_SECRET',
   enabled: 'CACHE_ENABLED',
 };
 

@@ -28,7 +28,8 @@ import { OperationLogger } from './observability/operation-logger';
 import { RESPONSE_CACHE_OPTIONS } from './response-cache.constants';
 import { ConfigurableModuleClass, RESPONSE_CACHE_MODULE_OPTIONS } from './response-cache.module-definition';
 import { resolveOptions } from './options/resolve-options';
-import type { ResolvedCacheOptions, ResponseCacheModuleExtras, ResponseCacheModuleOptions } from './response-cache.options';
+import type { ResponseCacheModuleExtras, ResponseCacheModuleOptions } from './response-cache.options';
+import type { ResolvedCacheOptions } from './options/resolve-options';
 import { CacheStore } from './store/cache-store';
 import { EdgePurger } from './edge/edge-purger';
 

@@ -4,7 +4,6 @@ import type { CacheStore } from './store/cache-store';
 import type { StampedeLock } from './store/stampede-lock';
 import type { CacheMetricsIntegration } from './observability/metrics-sink';
 import type { EdgeOptions, RouteEdgeOptions } from './edge/edge-adapter';
-import type { ResolvedEdge } from './edge/resolve-edge';
 
 /**
  * Who may share a cached response.
@@ -157,11 +156,14 @@ export interface ResponseCacheModuleOptions {
   /** Default `freshness` of routes: `'ttl'` or `'response'` (see `@Cacheable`). Default `'ttl'`. */
   freshness?: FreshnessMode;
   /**
-   * Bound on any single operation of a remote store, in ms (past it, the request goes on without
-   * the cache). Default 100, at most 250.
+   * Bounds around a remote store: each operation waits at most `opTimeoutMs` (1–250, default 100;
+   * past it the request goes on without the cache), and a circuit breaker opens after
+   * `failureThreshold` consecutive failures (default 5) for `cooldownMs` (default 5000).
    */
+  resilience?: { opTimeoutMs?: number; failureThreshold?: number; cooldownMs?: number };
+  /** @deprecated since 0.2, goes in 0.3: use `resilience: { opTimeoutMs }`. */
   opTimeoutMs?: number;
-  /** Circuit breaker around a remote store. Default `{ failureThreshold: 5, cooldownMs: 5000 }`. */
+  /** @deprecated since 0.2, goes in 0.3: use `resilience: { failureThreshold, cooldownMs }`. */
   circuitBreaker?: { failureThreshold?: number; cooldownMs?: number };
   /** Bound of the default memory store, in bytes of stored entries. Default 100 MiB. */
   maxMemoryBytes?: number;
@@ -175,16 +177,29 @@ export interface ResponseCacheModuleOptions {
   keyIncludesHost?: boolean;
   /** Keys longer than this many characters are replaced by a SHA-256 digest. Default 256. */
   maxKeyLength?: number;
-  /** Verified user identity for `scope: 'user'`. Default: `request.user.id ?? .sub ?? .username`. */
-  userIdentity?: IdentityResolver;
-  /** Verified tenant identity for `scope: 'tenant'`. Default: `request.user.tenantId ?? request.tenantId`. */
-  tenantIdentity?: IdentityResolver;
   /**
-   * Secret of the keyed hash (HMAC-SHA256) of user and tenant identities in keys and tags, so that
-   * no key, stat or event carries an id that a list of names reverses. At least 16 characters.
-   * Default: random per process. Instances that share a store must share it too (or their
-   * per-user entries are neither shared nor invalidated by each other's writes to the same URI).
+   * Who the caller is on `scope: 'user'` and `'tenant'` routes, and the secret their ids are
+   * hashed with in keys and tags. Default: `request.user.id ?? .sub ?? .username` (user),
+   * `request.user.tenantId ?? request.tenantId` (tenant), a random secret per process.
    */
+  identity?: {
+    /** The verified user for `scope: 'user'` (guards run before the cache). */
+    user?: IdentityResolver;
+    /** The verified tenant for `scope: 'tenant'`. */
+    tenant?: IdentityResolver;
+    /**
+     * Secret of the keyed hash (HMAC-SHA256) of identities, so that no key, stat or event carries
+     * an id that a list of names reverses. At least 16 characters. Instances that share a store
+     * must share it too (or their per-user entries are neither shared nor invalidated by each
+     * other's writes to the same URI).
+     */
+    secret?: string;
+  };
+  /** @deprecated since 0.2, goes in 0.3: use `identity: { user }`. */
+  userIdentity?: IdentityResolver;
+  /** @deprecated since 0.2, goes in 0.3: use `identity: { tenant }`. */
+  tenantIdentity?: IdentityResolver;
+  /** @deprecated since 0.2, goes in 0.3: use `identity: { secret }`. */
   identitySecret?: string;
   /**
    * Response headers never stored with an entry, besides those that never are (`Set-Cookie`,
@@ -199,11 +214,10 @@ export interface ResponseCacheModuleOptions {
   /** Switch the cache off (every route answers BYPASS, detail `disabled`). Default true. */
   enabled?: boolean;
   /**
-   * Answer hits of eligible routes before Nest routes the request (a Fastify `onRequest` hook, an
-   * Express middleware ahead of the app's routes and Nest middleware): public `@Cacheable` routes
-   * without a guard or a `key` function, requests without credentials, URLs whose route has
-   * answered through the interceptor before. A lane hit skips Nest's guards, interceptors, pipes,
-   * filters and Nest middleware. Default false.
+   * Answer hits after the platform has routed the request and run everything the app registered
+   * for it (Fastify hooks, Express and Nest middleware), before Nest's guards, interceptors and
+   * pipes: public `@Cacheable` routes without a guard or a `key` function, requests without
+   * credentials, on the route that answered through Nest before. Default false.
    */
   fastLane?: boolean;
   /** Bearer token of the admin routes; unset, they answer 401 to everything. Default unset. */
@@ -216,11 +230,15 @@ export interface ResponseCacheModuleOptions {
   /** Cache warming through the app's own HTTP pipeline. Default: no paths. */
   warm?: WarmOptions;
   /**
-   * Cross-instance stampede protection (e.g. a `RedisStampedeLock`): a cold key across N
-   * instances runs its handler about once. Default: none (single-flight stays per instance).
+   * Cross-instance stampede protection: with a `lock` (e.g. a `RedisStampedeLock`) a cold key
+   * across N instances runs its handler about once; each instance waits at most `waitMs` (default
+   * 2000) for another one's fill before running the handler itself. Default: no lock
+   * (single-flight stays per instance).
    */
+  stampede?: { lock?: StampedeLock; waitMs?: number };
+  /** @deprecated since 0.2, goes in 0.3: use `stampede: { lock }`. */
   stampedeLock?: StampedeLock;
-  /** How long an instance waits for another one's fill before running the handler itself, in ms. Default 2000. */
+  /** @deprecated since 0.2, goes in 0.3: use `stampede: { waitMs }`. */
   stampedeWaitMs?: number;
   /** Limits of `GET /admin/cache/events` (Server-Sent Events). */
   eventStream?: EventStreamOptions;
@@ -273,40 +291,4 @@ export interface ResponseCacheModuleExtras {
    * registers `cache_hits_total` … through `@willsoto/nestjs-prometheus`. Default: none.
    */
   metrics?: CacheMetricsIntegration;
-}
-
-/** Options after validation, with every default filled in. */
-export interface ResolvedCacheOptions {
-  /** The store, wrapped with timeouts and a circuit breaker unless it is local. */
-  store: CacheStore;
-  ttlMs: number;
-  staleWhileRevalidateMs: number;
-  staleIfErrorMs: number;
-  mustRevalidate: boolean;
-  freshness: FreshnessMode;
-  cacheableStatuses: ReadonlySet<number>;
-  cacheStatusName: string;
-  bypassQueryParam: string | false;
-  keyIncludesHost: boolean;
-  maxKeyLength: number;
-  userIdentity: IdentityResolver;
-  tenantIdentity: IdentityResolver;
-  identitySecret: string;
-  /** True when `identitySecret` was made for this process. */
-  identitySecretGenerated: boolean;
-  excludedHeaders: readonly string[];
-  logOperations: boolean;
-  clock: Clock;
-  enabled: boolean;
-  fastLane: boolean;
-  adminToken?: string;
-  /** Bodies larger than this many bytes get a gzip copy; undefined: compression off. */
-  compressAboveBytes?: number;
-  warm: { paths: readonly WarmPath[]; onStartup: boolean; intervalMs: number; timeoutMs: number; hosts?: readonly string[] };
-  /** Per-process secret of warming requests (they refresh their entry). */
-  refreshToken: string;
-  stampedeLock?: StampedeLock;
-  stampedeWaitMs: number;
-  eventStream: Required<EventStreamOptions>;
-  edge?: ResolvedEdge;
 }

@@ -14,7 +14,7 @@ const l2 = new RedisCacheStore({ client, prefix: 'myapp:', ownsClient: true });
       // A memory L1 in front of the Redis L2; invalidations reach every instance's L1 over pub/sub.
       store: new TieredCacheStore({ l2, subscriber: duplicateClient(client), channel: 'myapp:bus', l1MaxSizeBytes: 50 * 1024 * 1024 }),
       // Optional: a cold key across N instances runs its handler about once.
-      stampedeLock: new RedisStampedeLock({ client, subscriber: duplicateClient(client), prefix: 'myapp:' }),
+      stampede: { lock: new RedisStampedeLock({ client, subscriber: duplicateClient(client), prefix: 'myapp:' }) },
     }),
   ],
   controllers: [AppController],

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, OnModuleInit, UnauthorizedEx
 import { ModuleRef } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 
 function digestOf(value: string): Buffer {
   return createHash('sha256').update(value).digest();

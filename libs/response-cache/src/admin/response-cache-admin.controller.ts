@@ -20,7 +20,7 @@ import {
 import { CacheWarmer, WarmResult } from '../engine/cache-warmer.service';
 import { warmHosts } from '../options/option-checks';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { ResponseCacheService } from '../engine/response-cache.service';
 import { CacheStats } from '../observability/cache-stats';
 import { CacheStore, KeyPage } from '../store/cache-store';

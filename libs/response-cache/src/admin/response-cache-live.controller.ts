@@ -12,7 +12,7 @@ import {
 import type { ServerResponse } from 'node:http';
 import { CacheEvents } from '../observability/cache-events';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { AdminTokenGuard } from './admin-token.guard';
 import { DASHBOARD_HTML } from './dashboard.html';
 import { EventStream, EventStreamState } from './event-stream';

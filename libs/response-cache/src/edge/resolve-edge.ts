@@ -27,6 +27,9 @@ function milliseconds(option: string, value: unknown, fallback: number): number 
 
 export function resolveEdge(edge: EdgeOptions | undefined): ResolvedEdge | undefined {
   if (edge === undefined) return undefined;
+  if (typeof edge !== 'object' || edge === null) {
+    throw new ResponseCacheConfigError('edge', `expected an options object, got ${describeValue(edge)}`, 'Pass e.g. { adapter: varnishEdge({ urls }) }.');
+  }
   rejectUnknownKeys('edge.', edge, ['adapter', 'ttl', 'staleWhileRevalidate', 'softPurge', 'purgeTimeoutMs', 'repurgeAfterMs']);
   const adapter = edge.adapter as Partial<EdgeAdapter> | undefined;
   if (

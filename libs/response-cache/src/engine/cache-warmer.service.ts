@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import type { ResolvedCacheOptions, WarmPath } from '../response-cache.options';
+import type { WarmPath } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 
 /** The request header that makes a warming request refresh its entry (its value is secret). */
 export const REFRESH_HEADER = 'x-response-cache-refresh';

@@ -10,7 +10,7 @@ import { redactSecrets } from '../observability/operation-logger';
 import { Throttle } from '../observability/throttle';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import { seconds } from '../options/option-checks';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { CacheEntry, CacheStore, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 
 /**
@@ -38,11 +38,11 @@ export class ResponseCacheService implements OnModuleDestroy {
     /** The CDN or reverse proxy in front, purged by tag after the store (the module's `edge` option). */
     @Optional() private readonly edge?: EdgePurger,
   ) {
-    const lock = options.stampedeLock;
+    const lock = options.stampede.lock;
     this.lease =
       lock === undefined
         ? undefined
-        : new FillLease(lock, options.stampedeWaitMs, {
+        : new FillLease(lock, options.stampede.waitMs, {
             lookup: async (key, tags) => this.lookup(key, tags),
             isFresh: (entry) => entry.expiresAt > this.options.clock.now(),
             storeError: (operation, error) => this.storeError(operation, error),
@@ -117,7 +117,7 @@ export class ResponseCacheService implements OnModuleDestroy {
    * `identitySecret`), for invalidations outside a request: `invalidateTags([cache.userTag('inbox:{user}', id)])`.
    */
   userTag(template: string, userId: string): string {
-    return template.split('{user}').join(hashedIdentity(this.options.identitySecret, 'user', userId).id);
+    return template.split('{user}').join(hashedIdentity(this.options.identity.secret, 'user', userId).id);
   }
 
   /** Deletes one key (and fences a fill of it still in flight); retried like invalidations. */
@@ -253,7 +253,7 @@ export class ResponseCacheService implements OnModuleDestroy {
     this.pending.stop();
     this.edge?.stop();
     await this.settle();
-    await this.options.stampedeLock?.close?.();
+    await this.options.stampede.lock?.close?.();
     await this.store.close?.();
   }
 

@@ -6,7 +6,7 @@ import type { HttpExchange } from '../http/http-exchange';
 import { Representation, RepresentationPlan } from '../http/representation';
 import { EdgeHeaders, EdgePlan } from '../edge/edge-headers';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import type { CacheEntry } from '../store/cache-store';
 
 export type { Found };

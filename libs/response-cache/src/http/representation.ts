@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { CacheScope, FreshnessMode, ResolvedCacheOptions } from '../response-cache.options';
+import type { CacheScope, FreshnessMode } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { responseFreshness } from './freshness';
 import { bodyBytes } from '../store/body-bytes';
 import type { CacheEntry, DraftEntry } from '../store/cache-store';

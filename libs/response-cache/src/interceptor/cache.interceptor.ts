@@ -17,7 +17,8 @@ import { LearnedTargets } from '../plan/learned-targets';
 import { CachePlan, RoutePlans, keyedHeaders, learnVary, staleWindows, storableStatuses } from '../plan/route-plan';
 import { requestRefusal, responseRefusal } from '../policy/cache-policy';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import type { CacheRequestContext, ResolvedCacheOptions } from '../response-cache.options';
+import type { CacheRequestContext } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import type { CacheEntry } from '../store/cache-store';
 import { WriteInvalidation } from './write-invalidation';
 
@@ -71,17 +72,17 @@ export class CacheInterceptor implements NestInterceptor {
 
   /** The verified identity that partitions a per-user or per-tenant route, hashed; undefined refuses caching. */
   private identity(context: ExecutionContext, scope: 'user' | 'tenant'): Identity | undefined {
-    const resolver = scope === 'user' ? this.options.userIdentity : this.options.tenantIdentity;
+    const resolver = scope === 'user' ? this.options.identity.user : this.options.identity.tenant;
     const id = resolver(context) ?? undefined;
     if (id === undefined) return undefined;
-    if (this.options.identitySecretGenerated && this.options.store.local !== true && !secretNoticed) {
+    if (this.options.identity.secretGenerated && this.options.store.local !== true && !secretNoticed) {
       secretNoticed = true;
       new Logger('ResponseCache').log(
         'per-user and per-tenant keys are hashed with a secret made for this process: instances sharing the store neither share ' +
           "these entries nor invalidate each other's copies by URI. Set identitySecret, the same on every instance.",
       );
     }
-    return hashedIdentity(this.options.identitySecret, scope, id);
+    return hashedIdentity(this.options.identity.secret, scope, id);
   }
 
   private serve(context: ExecutionContext, next: CallHandler, request: object, exchange: HttpExchange, routePlan: CachePlan): unknown {

@@ -7,7 +7,8 @@ import { Identity, uriTarget } from '../key/request-key';
 import { TagResolutionError, resolveTags } from '../key/tags';
 import { TagErrorLog } from '../observability/tag-error-log';
 import type { RoutePlan } from '../plan/route-plan';
-import type { InvalidationContext, ResolvedCacheOptions, TagSpec } from '../response-cache.options';
+import type { InvalidationContext, TagSpec } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 
 /**
  * Invalidation after a write: after a 2xx or 3xx result, before the response leaves, so that an

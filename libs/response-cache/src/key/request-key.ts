@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { HttpExchange } from '../http/http-exchange';
 import { headerString } from '../http/http-exchange';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { buildCacheKey, requestTarget } from './cache-key';
 
 /** A verified identity as keys and URI tags carry it (hashed); or the anonymous partition of its scope. */

@@ -10,7 +10,7 @@ import { LearnedTarget, LearnedTargets } from '../plan/learned-targets';
 import { keyedHeaders } from '../plan/route-plan';
 import { requestRefusal } from '../policy/cache-policy';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
-import type { ResolvedCacheOptions } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { installLane } from './lane-install';
 
 /**

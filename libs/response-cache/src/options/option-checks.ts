@@ -26,6 +26,17 @@ export function seconds(option: string, value: unknown, min = 0): number {
 }
 
 /** A route TTL at or above this many seconds (16.7 hours) is more often milliseconds typed by habit. */
+/** A whole number from `min` to `max`, or a config error naming the option. */
+export function wholeNumber(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+  throw new ResponseCacheConfigError(
+    option,
+    `expected a whole number ${range}, got ${describeValue(value)}`,
+    'Leave it unset for the default.',
+  );
+}
+
 export const ROUTE_TTL_SUSPECT = 60_000;
 /** A module default TTL above a week is. */
 export const MODULE_TTL_SUSPECT = 7 * 24 * 3600 + 1;

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Cacheable } from '../decorators/cacheable.decorator';
 import { InvalidateTags } from '../decorators/invalidate-tags.decorator';
 import { ResponseCacheConfigError } from '../response-cache.errors';
+import { MODULE_OPTIONS } from './module-options';
 import { resolveOptions } from './resolve-options';
 
 describe('resolveOptions', () => {
@@ -24,10 +25,50 @@ describe('resolveOptions', () => {
     [{ cacheStatusName: 'has space' }, /"cacheStatusName"/],
     [{ bypassQueryParam: '' }, /"bypassQueryParam"/],
     [{ maxKeyLength: 10 }, /"maxKeyLength"/],
-    [{ userIdentity: 'x' as never }, /"userIdentity"/],
+    [{ identity: { user: 'x' as never } }, /"identity\.user"/],
+    [{ identity: 'x' as never }, /"identity": expected an options object/],
+    [{ enabled: 'false' as never }, /"enabled": expected true or false/],
+    [{ stampede: { waitMs: -1 } }, /"stampede\.waitMs"/],
+    [{ adminToken: 5 as never }, /"adminToken": expected a string/],
+    [{ clock: {} as never }, /"clock": expected a Clock/],
+    [{ resilience: { failureThreshold: 0 } }, /"resilience\.failureThreshold"/],
   ])('refuses %j with a message naming the option and the fix', (options, message) => {
     expect(() => resolveOptions(options)).toThrow(ResponseCacheConfigError);
     expect(() => resolveOptions(options)).toThrow(message);
+  });
+
+  it('checks every option and every field of a group: a value of the wrong kind is refused, naming it', () => {
+    const bad = Symbol('not an option value');
+    const names = Object.entries(MODULE_OPTIONS).flatMap(([name, row]) => [
+      name,
+      ...Object.keys('rows' in row ? row.rows : {}).map((field) => `${name}.${field}`),
+    ]);
+    expect(names.length).toBeGreaterThan(35);
+    for (const name of names) {
+      const [group, field] = name.split('.');
+      const options = (field === undefined ? { [group]: bad } : { [group]: { [field]: bad } }) as never;
+      expect(() => resolveOptions(options)).toThrow(new RegExp(`invalid option "${name.replace('.', '\\.')}"`));
+    }
+  });
+
+  it('takes the deprecated flat names as their group fields, with one warning line each per process', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const user = () => 'u';
+    const o = resolveOptions({ userIdentity: user, identitySecret: 'a'.repeat(16), stampedeWaitMs: 50, circuitBreaker: { cooldownMs: 7 } });
+    resolveOptions({ identitySecret: 'b'.repeat(16) });
+    expect(o.identity.user).toBe(user);
+    expect(o.identity.secret).toBe('a'.repeat(16));
+    expect(o.stampede.waitMs).toBe(50);
+    const lines = warn.mock.calls.map(([line]) => String(line));
+    expect(lines.filter((line) => line.includes('identitySecret is deprecated'))).toHaveLength(1);
+    expect(lines).toContain('option circuitBreaker is deprecated and goes in 0.3: write resilience: { cooldownMs }');
+    warn.mockRestore();
+  });
+
+  it('refuses both spellings of one field', () => {
+    expect(() => resolveOptions({ opTimeoutMs: 50, resilience: { opTimeoutMs: 60 } })).toThrow(
+      /"opTimeoutMs": is the deprecated spelling of resilience\.opTimeoutMs, which is set too/,
+    );
   });
 });
 
@@ -122,7 +163,7 @@ describe('remote stores', () => {
   });
 
   it('refuses an op timeout above 250 ms', () => {
-    expect(() => resolveOptions({ opTimeoutMs: 1000 })).toThrow(/"opTimeoutMs".*from 1 to 250/s);
-    expect(() => resolveOptions({ circuitBreaker: { cooldownMs: -1 } })).toThrow(/circuitBreaker.cooldownMs/);
+    expect(() => resolveOptions({ opTimeoutMs: 1000 })).toThrow(/"resilience\.opTimeoutMs".*from 1 to 250/s);
+    expect(() => resolveOptions({ circuitBreaker: { cooldownMs: -1 } })).toThrow(/resilience\.cooldownMs/);
   });
 });

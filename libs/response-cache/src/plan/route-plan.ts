@@ -16,10 +16,10 @@ import type {
   CacheableOptions,
   FreshnessMode,
   InvalidationContext,
-  ResolvedCacheOptions,
   ResultTags,
   TagSpec,
 } from '../response-cache.options';
+import type { ResolvedCacheOptions } from '../options/resolve-options';
 
 /** Everything about a route that does not depend on the request, computed once per handler. */
 export interface CachePlan extends KeyPlan {
