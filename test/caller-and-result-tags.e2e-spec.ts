@@ -2,6 +2,7 @@ import { Controller, Get, INestApplication, Module, Param, Post, Put, Req } from
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Cacheable, InvalidateTags, MemoryCacheStore, ResponseCacheModule, ResponseCacheService } from 'nestjs-response-cache';
+import { CacheEngine } from 'nestjs-response-cache/internal/engine/cache-engine';
 import { ManualClock } from 'nestjs-response-cache/testing';
 import { ADAPTERS } from './support/demo-app';
 
@@ -197,7 +198,7 @@ describe.each(ADAPTERS)('tags from the caller and the data, optional-auth routes
       expect([await cacheOf('/articles/stale-page/1'), await cacheOf('/articles/stale-page/1')]).toEqual(['MISS', 'HIT']);
       clock.advance(61_000);
       expect(await cacheOf('/articles/stale-page/1')).toBe('STALE'); // a refresh runs in the background
-      await app.get(ResponseCacheService).settle();
+      await app.get(CacheEngine).settle();
       expect(await cacheOf('/articles/stale-page/1')).toBe('HIT');
       expect((await call('/articles/2', undefined, 'PUT')).status).toBe(200);
       expect(await cacheOf('/articles/stale-page/1')).toBe('MISS');

@@ -1,4 +1,4 @@
-import { ResponseCacheService } from 'nestjs-response-cache';
+import { CacheEngine } from 'nestjs-response-cache/internal/engine/cache-engine';
 import { ADAPTERS, RunningDemo, dbQueries, startDemo } from './support/demo-app';
 
 const TOKEN = 'test-admin-token';
@@ -15,7 +15,7 @@ describe.each(ADAPTERS)('stale-while-revalidate and stale-if-error on %s', (adap
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify(body),
     });
-  const settle = () => demo.app.get(ResponseCacheService).settle();
+  const settle = () => demo.app.get(CacheEngine).settle();
 
   async function boot(env: Record<string, string>, cacheOptions?: object) {
     demo = await startDemo(adapter, { CACHE_TTL_SECONDS: '10', CACHE_ADMIN_TOKEN: TOKEN, ...env }, cacheOptions);

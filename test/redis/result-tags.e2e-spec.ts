@@ -1,5 +1,6 @@
 import { cacheEntry } from 'nestjs-response-cache/testing';
-import { CacheStore, ResponseCacheService } from 'nestjs-response-cache';
+import { CacheStore } from 'nestjs-response-cache';
+import { CacheEngine } from 'nestjs-response-cache/internal/engine/cache-engine';
 import { ManualClock } from 'nestjs-response-cache/testing';
 import { CacheEvents } from 'nestjs-response-cache/internal/observability/cache-events';
 import { CacheStats } from 'nestjs-response-cache/internal/observability/cache-stats';
@@ -16,7 +17,7 @@ function gate() {
 
 // The longest operation bound: a Cluster client's first commands (slot discovery) can take ~100 ms.
 const service = (store: CacheStore, clock: ManualClock) =>
-  new ResponseCacheService(resolveOptions({ clock, store, resilience: { opTimeoutMs: 250 } }), new CacheTelemetry(new CacheStats(), new CacheEvents()));
+  new CacheEngine(resolveOptions({ clock, store, resilience: { opTimeoutMs: 250 } }), new CacheTelemetry(new CacheStats(), new CacheEvents()));
 
 /** An entry (its fence is the engine's to attach), stored now, fresh for 60 s. */
 const entry = (body: string, clock: ManualClock) => {
@@ -65,8 +66,8 @@ describe('resultTags on Redis, Redis Cluster and tiered stores', () => {
 
   describe.each(pairs)('%s', (_name, make) => {
     let pair: Pair;
-    let reader: ResponseCacheService;
-    let writer: ResponseCacheService;
+    let reader: CacheEngine;
+    let writer: CacheEngine;
     beforeEach(async () => {
       pair = await make();
       await Promise.all([pair.reader.snapshot(['warm-up']), pair.writer.snapshot(['warm-up'])]);

@@ -12,6 +12,7 @@ import {
 import { ApplicationConfig, DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { AdminTokenGuard } from './admin/admin-token.guard';
 import { CacheWarmer } from './engine/cache-warmer.service';
+import { CacheEngine } from './engine/cache-engine';
 import { ResponseCacheService } from './engine/response-cache.service';
 import { CacheHits } from './hit/cache-hits';
 import { CacheInterceptor } from './interceptor/cache.interceptor';
@@ -41,6 +42,7 @@ const services = [
   CacheEvents,
   CacheStats,
   CacheTelemetry,
+  CacheEngine,
   ResponseCacheService,
   ResponseCacheInterceptor,
   CacheWarmer,

@@ -21,7 +21,7 @@ import { CacheWarmer, WarmResult } from '../engine/cache-warmer.service';
 import { warmHosts } from '../options/option-checks';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
-import { ResponseCacheService } from '../engine/response-cache.service';
+import { CacheEngine } from '../engine/cache-engine';
 import { CacheStats } from '../observability/cache-stats';
 import { CacheStore, KeyPage } from '../store/cache-store';
 import { ResilientCacheStore } from '../store/resilient.store';
@@ -59,7 +59,7 @@ function stringList(value: unknown, field: string): string[] {
 @UseGuards(AdminTokenGuard)
 export class ResponseCacheAdminController implements OnModuleInit {
   constructor(
-    private readonly cache: ResponseCacheService,
+    private readonly cache: CacheEngine,
     private readonly stats: CacheStats,
     private readonly warmer: CacheWarmer,
     @Inject(CacheStore) private readonly store: CacheStore,

@@ -7,7 +7,7 @@ import { resolveOptions } from '../options/resolve-options';
 import { CacheStore } from '../store/cache-store';
 import { MemoryCacheStore } from '../store/memory.store';
 import type { DraftEntry } from './engine-entries';
-import { ResponseCacheService } from './response-cache.service';
+import { CacheEngine } from './cache-engine';
 
 function gate() {
   let open!: () => void;
@@ -44,7 +44,7 @@ function pausing(
 }
 
 const service = (store: CacheStore, clock: ManualClock) =>
-  new ResponseCacheService(resolveOptions({ clock, store }), new CacheTelemetry(new CacheStats(), new CacheEvents()));
+  new CacheEngine(resolveOptions({ clock, store }), new CacheTelemetry(new CacheStats(), new CacheEvents()));
 
 /** Every way to give `ops` ordered operations a non-decreasing position among `points` points. */
 function schedules(ops: number, points: number): number[][] {

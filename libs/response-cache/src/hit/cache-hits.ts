@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Found, STORE_FAILED } from '../engine/engine-entries';
-import { ResponseCacheService } from '../engine/response-cache.service';
+import { CacheEngine } from '../engine/cache-engine';
 import { CacheStatus } from '../http/cache-status';
 import type { HttpExchange } from '../http/http-exchange';
 import { Representation, RepresentationPlan } from '../http/representation';
@@ -32,7 +32,7 @@ export class CacheHits {
 
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
-    private readonly cache: ResponseCacheService,
+    private readonly cache: CacheEngine,
   ) {
     this.representation = new Representation(options);
     this.status = new CacheStatus(options.cacheStatusName);

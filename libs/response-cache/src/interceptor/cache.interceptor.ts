@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, Logge
 import { Observable, defer, from, lastValueFrom, of } from 'rxjs';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
 import { Found, STORE_FAILED } from '../engine/engine-entries';
-import { ResponseCacheService } from '../engine/response-cache.service';
+import { CacheEngine } from '../engine/cache-engine';
 import type { BypassReason } from '../http/cache-status';
 import { HttpExchange, httpExchange } from '../http/http-exchange';
 import { snapshotHeaders } from '../http/representation';
@@ -42,7 +42,7 @@ export class CacheInterceptor implements NestInterceptor {
   /** @internal */
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
-    private readonly cache: ResponseCacheService,
+    private readonly cache: CacheEngine,
     private readonly telemetry: CacheTelemetry,
     private readonly hits: CacheHits,
     private readonly learned: LearnedTargets,

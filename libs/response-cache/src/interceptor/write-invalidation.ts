@@ -1,6 +1,6 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
 import { Observable, mergeMap } from 'rxjs';
-import type { ResponseCacheService } from '../engine/response-cache.service';
+import type { CacheEngine } from '../engine/cache-engine';
 import { HttpExchange, headerString } from '../http/http-exchange';
 import { uriTag } from '../key/cache-key';
 import { Identity, uriTarget } from '../key/request-key';
@@ -22,7 +22,7 @@ export class WriteInvalidation {
   private readonly tagErrors: TagErrorLog;
 
   constructor(
-    private readonly cache: ResponseCacheService,
+    private readonly cache: CacheEngine,
     private readonly options: ResolvedCacheOptions,
     private readonly identity: (context: ExecutionContext, scope: 'user' | 'tenant') => Identity | undefined,
   ) {

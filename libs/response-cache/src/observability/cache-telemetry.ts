@@ -1,7 +1,9 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { CacheEvents } from './cache-events';
 import { CacheStats } from './cache-stats';
 import { CacheMetricsSink, RequestResult } from './metrics-sink';
+import { redactSecrets } from './operation-logger';
+import { Throttle } from './throttle';
 
 /**
  * Where the cache reports what it does: the admin figures (`CacheStats`), the Prometheus metrics
@@ -11,6 +13,9 @@ import { CacheMetricsSink, RequestResult } from './metrics-sink';
  */
 @Injectable()
 export class CacheTelemetry {
+  private readonly logger = new Logger('ResponseCache');
+  private readonly errorLog = new Throttle(1000, Date.now);
+
   constructor(
     private readonly stats: CacheStats,
     private readonly events: CacheEvents,
@@ -46,10 +51,19 @@ export class CacheTelemetry {
     if (this.events.active) this.events.emit({ type: 'invalidation', reason: 'clear' });
   }
 
-  storeError(store: string, operation: string, message: string): void {
+  /**
+   * A store operation failed (the request goes on without the cache): counted, an event, and a
+   * warning line at most once a second (with the number held back), secrets redacted.
+   */
+  storeError(store: string, operation: string, error: unknown): void {
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
     this.stats.storeError();
     this.metrics?.storeError(store, operation);
     if (this.events.active) this.events.emit({ type: 'store-error', operation, store, error: message });
+    const held = this.errorLog.pass();
+    if (held === undefined) return;
+    const suppressed = held > 0 ? ` (${held} more suppressed)` : '';
+    this.logger.warn(`cache store "${store}" failed on ${operation}: ${message}; serving without the cache${suppressed}`);
   }
 
   /** A purge request to the edge was answered, failed or timed out. */

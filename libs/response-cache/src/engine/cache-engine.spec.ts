@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ManualClock } from '../clock';
 import { CacheEvent, CacheEvents } from '../observability/cache-events';
 import { CacheStats } from '../observability/cache-stats';
@@ -6,6 +7,7 @@ import { resolveOptions } from '../options/resolve-options';
 import { CacheStore } from '../store/cache-store';
 import { MemoryCacheStore } from '../store/memory.store';
 import type { DraftEntry } from './engine-entries';
+import { CacheEngine } from './cache-engine';
 import { ResponseCacheService } from './response-cache.service';
 
 /** A promise the test resolves by hand: how the races below are ordered without sleeping. */
@@ -21,7 +23,7 @@ function setup(store?: CacheStore) {
   const seen: CacheEvent[] = [];
   events.subscribe((e) => seen.push(e));
   const options = resolveOptions({ clock, store: store ?? new MemoryCacheStore({ clock }) });
-  return { clock, events, seen, service: new ResponseCacheService(options, new CacheTelemetry(new CacheStats(), events)) };
+  return { clock, events, seen, service: new CacheEngine(options, new CacheTelemetry(new CacheStats(), events)), options };
 }
 
 const draft = (body: string, clock: ManualClock): DraftEntry => ({
@@ -33,7 +35,7 @@ const draft = (body: string, clock: ManualClock): DraftEntry => ({
   expiresAt: clock.now() + 60_000,
 });
 
-describe('ResponseCacheService: race-safe invalidation', () => {
+describe('CacheEngine: race-safe invalidation', () => {
   it('a slow fill that began before an invalidation never stores the data it read', async () => {
     const { service, clock } = setup();
     const handlerStarted = gate();
@@ -73,7 +75,7 @@ describe('ResponseCacheService: race-safe invalidation', () => {
   });
 });
 
-describe('ResponseCacheService: single-flight', () => {
+describe('CacheEngine: single-flight', () => {
   it('a request arriving after an invalidation is never handed the entry of an earlier fill still being written', async () => {
     const clock = new ManualClock();
     const memory = new MemoryCacheStore({ clock });
@@ -184,20 +186,26 @@ describe('ResponseCacheService: single-flight', () => {
   });
 });
 
-describe('ResponseCacheService: value API', () => {
+/** The public service over an engine of its own. */
+function facade(store?: CacheStore) {
+  const { service: engine, options, ...rest } = setup(store);
+  return { ...rest, engine, service: new ResponseCacheService(engine, options) };
+}
+
+describe('ResponseCacheService: value API over the engine', () => {
   it('wrap caches a value for its TTL on the injected clock', async () => {
-    const { service, clock } = setup();
+    const { service, engine, clock } = facade();
     let calls = 0;
     const load = () => ({ n: ++calls });
     expect(await service.wrap('k', load, { ttl: 10 })).toEqual({ n: 1 });
-    await service.settle();
+    await engine.settle();
     expect(await service.wrap('k', load, { ttl: 10 })).toEqual({ n: 1 });
     clock.advance(10_000);
     expect(await service.wrap('k', load, { ttl: 10 })).toEqual({ n: 2 });
   });
 
   it('get/set/delete/clear and invalidateTags', async () => {
-    const { service, seen } = setup();
+    const { service, seen } = facade();
     expect(await service.set('a', { x: 1 }, { tags: ['t'] })).toBe(true);
     expect(await service.get('a')).toEqual({ x: 1 });
     await service.invalidateTags(['t']);
@@ -212,12 +220,12 @@ describe('ResponseCacheService: value API', () => {
   });
 
   it('rejects a TTL that is not a positive number of seconds', async () => {
-    const { service } = setup();
+    const { service } = facade();
     await expect(service.set('a', 1, { ttl: -1 })).rejects.toThrow(/seconds/);
   });
 });
 
-describe('ResponseCacheService: invalidations the store refused are retried', () => {
+describe('CacheEngine: invalidations the store refused are retried', () => {
   it('replays a refused invalidation once the store is back, so the old entry is not served', async () => {
     const clock = new ManualClock();
     const memory = new MemoryCacheStore({ clock });
@@ -226,26 +234,26 @@ describe('ResponseCacheService: invalidations the store refused are retried', ()
       invalidateTags: (tags: readonly string[]) => (down ? Promise.reject(new Error('down')) : memory.invalidateTags(tags)),
       delete: (key: string) => (down ? Promise.reject(new Error('down')) : memory.delete(key)),
     });
-    const { service } = setup(flaky);
-    jest.spyOn((service as unknown as { logger: { warn: () => void } }).logger, 'warn').mockImplementation(() => undefined);
+    const { service, engine } = facade(flaky);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     await service.set('users', ['old'], { tags: ['users'] });
     await service.set('k', 'old');
     down = true;
     expect(await service.invalidateTags(['users'])).toBe(false);
     expect(await service.delete('k')).toBe(false);
-    expect(service.pendingInvalidations).toBe(2);
-    await expect(service.retryPending()).rejects.toThrow('down'); // still down: kept
-    expect(service.pendingInvalidations).toBe(2);
+    expect(engine.pendingInvalidations).toBe(2);
+    await expect(engine.retryPending()).rejects.toThrow('down'); // still down: kept
+    expect(engine.pendingInvalidations).toBe(2);
     down = false;
-    expect(await service.retryPending()).toBe(true);
-    expect(service.pendingInvalidations).toBe(0);
+    expect(await engine.retryPending()).toBe(true);
+    expect(engine.pendingInvalidations).toBe(0);
     expect(await service.get('users')).toBeUndefined();
     expect(await service.get('k')).toBeUndefined();
-    await service.onModuleDestroy();
+    await engine.onModuleDestroy();
   });
 });
 
-describe('ResponseCacheService: failures never reach the caller', () => {
+describe('CacheEngine: failures never reach the caller', () => {
   const broken: CacheStore = {
     name: 'broken',
     get: () => Promise.reject(new Error('down')),
@@ -260,8 +268,8 @@ describe('ResponseCacheService: failures never reach the caller', () => {
   };
 
   it('turns every store failure into a miss or a no-op, and reports it', async () => {
-    const { service, seen } = setup(broken);
-    jest.spyOn((service as unknown as { logger: { warn: () => void } }).logger, 'warn').mockImplementation(() => undefined);
+    const { service, engine, seen } = facade(broken);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     expect(await service.get('k')).toBeUndefined();
     expect(await service.set('k', 1)).toBe(false);
     expect(await service.wrap('k', () => 42)).toBe(42);
@@ -270,6 +278,6 @@ describe('ResponseCacheService: failures never reach the caller', () => {
     expect(await service.clear()).toBe(false);
     const operations = seen.filter((e) => e.type === 'store-error').map((e) => e.operation);
     expect(operations).toEqual(expect.arrayContaining(['get', 'snapshot', 'invalidateTags', 'delete', 'clear']));
-    await service.onModuleDestroy();
+    await engine.onModuleDestroy();
   });
 });
