@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The options table of docs/decorators-and-options.md (between its `options:start` and
-// `options:end` markers) is made from the library's option table (options/module-options.ts),
-// where each option's default, check and line of docs are declared once. Needs the built library.
+// The two options tables of docs/decorators-and-options.md (between its `cacheable:start` …
+// `cacheable:end` and `options:start` … `options:end` markers) are made from the library's option
+// tables (decorators/cacheable-options.ts, options/module-options.ts), where each option's default,
+// check and line of docs are declared once. Needs the built library.
 // `--write` updates the page; `--check` exits 1 when it is out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,20 +12,27 @@ import prettier from 'prettier';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const page = join(root, 'docs', 'decorators-and-options.md');
-const dist = join(root, 'libs', 'response-cache', 'dist', 'options');
+const dist = join(root, 'libs', 'response-cache', 'dist');
 const require = createRequire(import.meta.url);
-const { MODULE_OPTIONS } = require(join(dist, 'module-options.js'));
-const { optionsMarkdown } = require(join(dist, 'option-table.js'));
+const { MODULE_OPTIONS } = require(join(dist, 'options', 'module-options.js'));
+const { CACHEABLE_OPTIONS } = require(join(dist, 'decorators', 'cacheable-options.js'));
+const { optionsMarkdown } = require(join(dist, 'options', 'option-table.js'));
 
-async function withTable() {
-  const source = readFileSync(page, 'utf8');
-  const table = ['| option | default | meaning |', '| --- | --- | --- |', ...optionsMarkdown(MODULE_OPTIONS)].join('\n');
-  const start = '<!-- options:start (made by npm run docs:options from options/module-options.ts) -->';
-  const end = '<!-- options:end -->';
+/** `source` with the table of `rows` between the markers named `name`. */
+function replaceTable(source, name, file, rows) {
+  const table = ['| option | default | meaning |', '| --- | --- | --- |', ...optionsMarkdown(rows)].join('\n');
+  const start = `<!-- ${name}:start (made by npm run docs:options from ${file}) -->`;
+  const end = `<!-- ${name}:end -->`;
   const from = source.indexOf(start);
   const to = source.indexOf(end);
   if (from < 0 || to < from) throw new Error(`${page} lacks the ${start} … ${end} markers`);
-  const text = `${source.slice(0, from + start.length)}\n\n${table}\n\n${source.slice(to)}`;
+  return `${source.slice(0, from + start.length)}\n\n${table}\n\n${source.slice(to)}`;
+}
+
+async function withTable() {
+  let text = readFileSync(page, 'utf8');
+  text = replaceTable(text, 'cacheable', 'decorators/cacheable-options.ts', CACHEABLE_OPTIONS);
+  text = replaceTable(text, 'options', 'options/module-options.ts', MODULE_OPTIONS);
   const config = (await prettier.resolveConfig(page)) ?? {};
   return prettier.format(text, { ...config, filepath: page });
 }
@@ -39,5 +47,5 @@ if (mode === '--write') {
     console.error(`${page} is out of date with the option table: run npm run docs:options and commit it.`);
     process.exit(1);
   }
-  console.log('options table matches the option table');
+  console.log('options tables match the option tables');
 }

@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { cloudflareEdge, fastlyEdge } from 'nestjs-response-cache';
 import { EdgePurger } from '../libs/response-cache/src/edge/edge-purger';
-import { resolveEdge } from '../libs/response-cache/src/edge/resolve-edge';
+import { resolveEdge } from '../libs/response-cache/src/options/edge-options';
 import { RunningDemo, startDemo } from './support/demo-app';
 
 /**

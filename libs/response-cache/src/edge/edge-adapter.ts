@@ -72,3 +72,14 @@ export interface EdgeOptions {
 
 /** The route's `edge` option: false keeps the route's responses off the edge; an object overrides the module's. */
 export type RouteEdgeOptions = false | { ttl?: number; staleWhileRevalidate?: number };
+
+/** The module's `edge` option, checked. */
+export interface ResolvedEdge {
+  adapter: EdgeAdapter;
+  /** Seconds; undefined: the route's ttl. */
+  ttl: number | undefined;
+  staleWhileRevalidate: number;
+  softPurge: boolean;
+  purgeTimeoutMs: number;
+  repurgeAfterMs: number;
+}

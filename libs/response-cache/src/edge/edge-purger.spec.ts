@@ -1,7 +1,7 @@
 import type { EdgeAdapter, EdgePurgeOptions } from './edge-adapter';
 import { EdgePurgeError } from './edge-adapter';
 import { EdgePurger } from './edge-purger';
-import { resolveEdge } from './resolve-edge';
+import { resolveEdge } from '../options/edge-options';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

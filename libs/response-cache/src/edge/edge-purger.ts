@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EdgePurgeError } from './edge-adapter';
 import { edgeKeys } from './edge-keys';
-import type { ResolvedEdge } from './resolve-edge';
+import type { ResolvedEdge } from './edge-adapter';
 
 /** The `result` label of `cache_edge_purges_total`: per purge request sent to the edge. */
 export type EdgePurgeResult = 'ok' | 'error' | 'timeout';

@@ -4,7 +4,7 @@ import { CacheEngine } from '../engine/cache-engine';
 import { CacheStatus } from '../http/cache-status';
 import type { HttpExchange } from '../http/http-exchange';
 import { Representation, RepresentationPlan } from '../http/representation';
-import { EdgeHeaders, EdgePlan } from '../edge/edge-headers';
+import { EdgeHeaders, EdgePlan } from '../http/edge-headers';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
 import type { CacheEntry } from '../store/cache-store';

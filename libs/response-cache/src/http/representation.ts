@@ -190,19 +190,11 @@ export class Representation {
     headers['last-modified'] ??= httpDate(now);
     const names = this.variantNames(headers.vary, plan);
     const status = refreshing?.status ?? exchange.status();
-    let storedAt = now;
-    let expiresAt = now + plan.ttlMs;
-    let retainMs: number | undefined;
-    if (plan.freshness === 'response') {
-      // RFC 9111 §4.2: the response says how long it is fresh; its age counts from its birth.
-      const header = refreshing === undefined ? (name: string) => exchange.getHeader(name) : (name: string) => headers[name];
-      const fresh = responseFreshness(header, status, now, plan.heuristicMs);
-      if (fresh === undefined) return undefined;
-      storedAt = now - fresh.ageMs;
-      expiresAt = storedAt + fresh.lifetimeMs;
-      retainMs = expiresAt - now + (plan.mustRevalidate ? 0 : Math.max(fresh.staleWhileRevalidateMs, fresh.staleIfErrorMs));
-      if (retainMs <= 0) return undefined; // stale on arrival, and no window to serve it in
-    }
+    // RFC 9111 §4.2: with freshness from the response, it says how long it is fresh; its age counts from its birth.
+    const header = refreshing === undefined ? (name: string) => exchange.getHeader(name) : (name: string) => headers[name];
+    const life = lifetime(plan, header, status, now);
+    if (life === undefined) return undefined;
+    const { storedAt, expiresAt, retainMs } = life;
     const entry: DraftEntry = {
       status,
       headers,
@@ -218,6 +210,27 @@ export class Representation {
 }
 
 const gzipAsync = promisify(gzip);
+
+/**
+ * When an entry was born, when it goes stale and how long the store keeps it (undefined: the
+ * route's retention): from the route's TTL, or in `'response'` mode from the response's own
+ * freshness (undefined when it is not storable: no freshness, or stale on arrival with no
+ * window to serve it in).
+ */
+function lifetime(
+  plan: RepresentationPlan,
+  header: (name: string) => string | undefined,
+  status: number,
+  now: number,
+): { storedAt: number; expiresAt: number; retainMs?: number } | undefined {
+  if (plan.freshness !== 'response') return { storedAt: now, expiresAt: now + plan.ttlMs };
+  const fresh = responseFreshness(header, status, now, plan.heuristicMs);
+  if (fresh === undefined) return undefined;
+  const storedAt = now - fresh.ageMs;
+  const expiresAt = storedAt + fresh.lifetimeMs;
+  const retainMs = expiresAt - now + (plan.mustRevalidate ? 0 : Math.max(fresh.staleWhileRevalidateMs, fresh.staleIfErrorMs));
+  return retainMs <= 0 ? undefined : { storedAt, expiresAt, retainMs };
+}
 
 /** The ETag of the gzip representation: the identity one with a `-gzip` suffix inside the quotes. */
 function gzipEtag(etag: string): string {

@@ -1,25 +1,25 @@
-import { CallHandler, ExecutionContext, HttpException, Inject, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Inject, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { Observable, defer, from, lastValueFrom, of } from 'rxjs';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
 import { Found, STORE_FAILED } from '../engine/engine-entries';
 import { CacheEngine } from '../engine/cache-engine';
 import type { BypassReason } from '../http/cache-status';
 import { HttpExchange, httpExchange } from '../http/http-exchange';
-import { snapshotHeaders } from '../http/representation';
 import { CacheHits } from '../hit/cache-hits';
 import { uriTag } from '../key/cache-key';
 import { Identity, anonymousIdentity, hashedIdentity, keyTarget, requestKey, uriTarget } from '../key/request-key';
-import { NoIdentityTagError, TagResolutionError, resolveResultTags, resolveTags } from '../key/tags';
+import { NoIdentityTagError, TagResolutionError, resolveTags } from '../key/tags';
 import { CacheTelemetry } from '../observability/cache-telemetry';
 import type { RequestResult } from '../observability/metrics-sink';
 import { TagErrorLog } from '../observability/tag-error-log';
 import { LearnedTargets } from '../plan/learned-targets';
-import { CachePlan, RoutePlans, keyedHeaders, learnVary, staleWindows, storableStatuses } from '../plan/route-plan';
-import { requestRefusal, responseRefusal } from '../policy/cache-policy';
+import { CachePlan, RoutePlans, keyedHeaders, staleWindows } from '../plan/route-plan';
+import { requestRefusal } from '../policy/cache-policy';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { CacheRequestContext } from '../response-cache.options';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
 import type { CacheEntry } from '../store/cache-store';
+import { CacheMisses } from './cache-misses';
 import { WriteInvalidation } from './write-invalidation';
 
 /** RFC 9110 §9.2.1: every other method (POST, PUT, PATCH, DELETE, PURGE, …) may change the resource. */
@@ -38,6 +38,7 @@ let secretNoticed = false;
 export class CacheInterceptor implements NestInterceptor {
   private readonly writes: WriteInvalidation;
   private readonly tagErrors: TagErrorLog;
+  private readonly misses: CacheMisses;
 
   /** @internal */
   constructor(
@@ -50,6 +51,7 @@ export class CacheInterceptor implements NestInterceptor {
   ) {
     this.writes = new WriteInvalidation(cache, options, (context, scope) => this.identity(context, scope));
     this.tagErrors = new TagErrorLog(options.clock);
+    this.misses = new CacheMisses(options, cache, hits, telemetry, this.tagErrors);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -108,23 +110,29 @@ export class CacheInterceptor implements NestInterceptor {
       target === undefined ? undefined : requestKey(this.options, exchange, plan, target, keyedHeaders(plan, target), identity, custom);
     if (target === undefined || uri === undefined || key === undefined) return this.bypass(next, exchange, plan, 'invalid-key', started);
 
-    let tags: string[];
-    try {
-      tags = resolveTags(plan.tags, ctx, identity?.scope === 'user' && identity.anonymous !== true ? identity.id : undefined);
-      tags.push(uriTag(uri, identity));
-    } catch (error) {
-      // A {user} tag for a caller without one: expected (anonymous: 'public'), served without the cache.
-      if (error instanceof NoIdentityTagError) return this.bypass(next, exchange, plan, 'no-identity', started);
-      if (!(error instanceof TagResolutionError)) throw error;
-      this.tagErrors.report(`${error.message} on ${plan.label}; the response was served without the cache`);
-      return this.bypass(next, exchange, plan, 'tag-error', started);
-    }
+    const tags = this.tagsOf(plan, ctx, uri, identity);
+    if (!Array.isArray(tags)) return this.bypass(next, exchange, plan, tags, started);
 
     // A warming request (it knows the per-process secret) refreshes the entry: no lookup.
     const refresh = exchange.headers[REFRESH_HEADER] === this.options.refreshToken;
     const found = refresh ? undefined : this.hits.find(request, key, tags);
     const request$: Request = { context, next, exchange, plan, key, tags, ctx, target, identity, custom, started };
     return found instanceof Promise ? found.then((f) => this.answer(request$, f)) : this.answer(request$, found);
+  }
+
+  /** The entry's tags (the route's, resolved, and its URI's), or why the request goes without the cache. */
+  private tagsOf(plan: CachePlan, ctx: CacheRequestContext, uri: string, identity: Identity | undefined): string[] | BypassReason {
+    try {
+      const tags = resolveTags(plan.tags, ctx, identity?.scope === 'user' && identity.anonymous !== true ? identity.id : undefined);
+      tags.push(uriTag(uri, identity));
+      return tags;
+    } catch (error) {
+      // A {user} tag for a caller without one: expected (anonymous: 'public'), served without the cache.
+      if (error instanceof NoIdentityTagError) return 'no-identity';
+      if (!(error instanceof TagResolutionError)) throw error;
+      this.tagErrors.report(`${error.message} on ${plan.label}; the response was served without the cache`);
+      return 'tag-error';
+    }
   }
 
   /** What the lookup found decides: a hit, a stale answer (and its refresh), or a fill. */
@@ -148,98 +156,12 @@ export class CacheInterceptor implements NestInterceptor {
     if (stale !== undefined) {
       const staleFor = now - stale.expiresAt;
       const windows = staleWindows(plan, stale);
-      if (staleFor < windows.staleWhileRevalidateMs) return this.revalidate(next, exchange, plan, stale, { key, tags, ctx }, started, now);
+      if (staleFor < windows.staleWhileRevalidateMs)
+        return this.misses.revalidate(next, exchange, plan, stale, { key, tags, ctx }, started, now);
       if (staleFor < windows.staleIfErrorMs) fallback = stale;
     }
     const rekey = () => requestKey(this.options, exchange, plan, target, keyedHeaders(plan, target), request.identity, request.custom);
-    return this.fill(next, exchange, plan, { key, tags, ctx, target, fallback, started, learn, rekey });
-  }
-
-  /** RFC 5861: answer at once from the stale entry; one refresh per key runs meanwhile. */
-  private revalidate(
-    next: CallHandler,
-    exchange: HttpExchange,
-    plan: CachePlan,
-    stale: CacheEntry,
-    { key, tags, ctx }: Pick<Miss, 'key' | 'tags' | 'ctx'>,
-    started: number,
-    now: number,
-  ): unknown {
-    const ttl = Math.floor((stale.expiresAt - now) / 1000);
-    const body = this.hits.representation.represent(exchange, plan, stale, 'STALE', this.hits.status.hit(ttl), now);
-    const before = snapshotHeaders(exchange);
-    const refresh = async () => {
-      // The stale answer has been sent: the response's status and headers are the cache's own
-      // now, so the refresh keeps the stale entry's and checks only that the value is storable.
-      const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      const drafted = await this.hits.representation.draft(exchange, value, plan, before, stale);
-      return { value, ...this.withResultTags(plan, ctx, value, drafted) };
-    };
-    this.cache.refreshInBackground(key, tags, plan.retentionMs, refresh, { resultTags: plan.resultTags !== undefined });
-    this.report('stale', exchange, key, started, 'stale-while-revalidate');
-    return body;
-  }
-
-  /** A miss: the handler runs once per key (the others wait for its entry), and its answer is stored. */
-  private async fill(next: CallHandler, exchange: HttpExchange, plan: CachePlan, miss: Miss): Promise<unknown> {
-    const { key, tags, target, fallback, started } = miss;
-    const representation = this.hits.representation;
-    const status = this.hits.status;
-    // Set before the handler runs, so that an error response says what happened too.
-    representation.status(exchange, 'MISS', status.miss);
-    const before = snapshotHeaders(exchange);
-    let refused: BypassReason | undefined;
-    let failedWith: number | undefined; // the origin's status when a stale entry stands in for it
-    const produce = async () => {
-      let value: unknown;
-      try {
-        value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      } catch (error) {
-        const code = error instanceof HttpException ? error.getStatus() : 500;
-        if (fallback === undefined || code < 500) throw error;
-        failedWith = code;
-        return { value: undefined };
-      }
-      if (fallback !== undefined && exchange.status() >= 500) {
-        failedWith = exchange.status();
-        return { value: undefined };
-      }
-      refused = responseRefusal(exchange, plan.scope, storableStatuses(exchange, plan, this.options.clock.now()), value);
-      const drafted = refused === undefined ? await representation.draft(exchange, value, plan, before) : undefined;
-      const tagged = this.withResultTags(plan, miss.ctx, value, drafted);
-      if (tagged?.entry.variant === undefined) return { value, ...tagged };
-      // The response varies on request headers: the key holds them from now on, this entry included.
-      const learned = learnVary(plan, target, representation.variantNames(tagged.entry.headers.vary, plan));
-      return { value, ...tagged, storeKey: learned ? miss.rekey() : undefined };
-    };
-    const result = await this.cache.fill(key, tags, plan.retentionMs, produce, { resultTags: plan.resultTags !== undefined });
-    if (failedWith !== undefined && fallback !== undefined) {
-      // RFC 5861 stale-if-error: the stale entry instead of the origin's error.
-      const now = this.options.clock.now();
-      const ttl = Math.floor((fallback.expiresAt - now) / 1000);
-      this.report('stale', exchange, key, started, 'stale-if-error');
-      return representation.represent(exchange, plan, fallback, 'STALE', status.staleOnError(failedWith, ttl), now);
-    }
-    if (result.collapsed && !representation.matchesVariant(exchange, result.entry, plan)) {
-      // The leader's response varies on a header this request differs in: run the handler for it.
-      return representation.uncached(exchange, plan, await lastValueFrom(next.handle(), { defaultValue: undefined }));
-    }
-    if (result.collapsed) {
-      this.report('coalesced', exchange, key, started);
-      return representation.represent(exchange, plan, result.entry, 'MISS', status.collapsed);
-    }
-    if (refused !== undefined) {
-      representation.status(exchange, 'BYPASS', status.bypass(refused));
-      this.report('bypass', exchange, key, started, refused);
-      return representation.uncached(exchange, plan, result.value);
-    }
-    this.report('miss', exchange, key, started);
-    // Produced, but the fence could not be read (store down): served, not stored.
-    if (result.entry === undefined) return representation.uncached(exchange, plan, result.value);
-    miss.learn();
-    // The edge keeps only what the store kept: a fill an invalidation overtook stays off it too.
-    if (this.hits.edge.enabled && (await result.written) !== false) this.hits.edge.mark(exchange, plan, tags);
-    return representation.represent(exchange, plan, result.entry, 'MISS', status.stored);
+    return this.misses.fill(next, exchange, plan, { key, tags, ctx, target, fallback, started, learn, rekey });
   }
 
   /** The handler's answer without the cache; `shaped` false (the cache is off) leaves it exactly as it is. */
@@ -248,21 +170,6 @@ export class CacheInterceptor implements NestInterceptor {
     this.report('bypass', exchange, undefined, started, reason);
     const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
     return shaped ? this.hits.representation.uncached(exchange, plan, value) : value;
-  }
-
-  /**
-   * A drafted entry with the tags of its result (`resultTags`); none when the function fails
-   * (reported): the response is served, not stored.
-   */
-  private withResultTags<D extends object>(plan: CachePlan, ctx: CacheRequestContext, value: unknown, drafted: D | undefined) {
-    if (drafted === undefined || plan.resultTags === undefined) return drafted;
-    try {
-      return { ...drafted, tags: resolveResultTags(plan.resultTags, value, ctx) };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.tagErrors.report(`resultTags failed on ${plan.label}: ${message}; the response was served without the cache`);
-      return undefined;
-    }
   }
 
   private report(result: RequestResult, exchange: HttpExchange, key: string | undefined, started: number, reason?: string): void {
@@ -283,16 +190,4 @@ interface Request {
   identity: Identity | undefined;
   custom: string | undefined;
   started: number;
-}
-
-interface Miss {
-  key: string;
-  tags: string[];
-  ctx: CacheRequestContext;
-  target: string;
-  fallback: CacheEntry | undefined;
-  started: number;
-  learn: () => void;
-  /** The request's key as the route's keyed headers stand now (after a response's `Vary` was learned). */
-  rekey: () => string | undefined;
 }

@@ -1,14 +1,13 @@
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
-import { resolveEdge } from '../edge/resolve-edge';
+import { resolveEdge } from './edge-options';
 import type { ResponseCacheModuleOptions } from '../response-cache.options';
 import type { CacheStore } from '../store/cache-store';
 import { DEFAULT_MAX_MEMORY_BYTES } from '../store/memory.store';
 import {
   MODULE_TTL_SUSPECT,
   describeValue,
-  flag,
   freshnessMode,
   seconds,
   validateStatuses,
@@ -24,23 +23,8 @@ import {
   IDENTITY_OPTIONS,
   resolveIdentity,
 } from './option-groups';
-import { OptionTable, resolveTable } from './option-table';
+import { OptionTable, flagRow, resolveTable, secondsRow, wholeRow } from './option-table';
 import type { CurrentModuleOptions } from './deprecated-options';
-
-const flagRow = (fallback: boolean, doc: string) => ({
-  default: String(fallback),
-  doc,
-  resolve: (value: boolean | undefined, name: string) => flag(name, value ?? fallback),
-});
-
-function secondsRow<As extends string>(fallback: number, as: As, doc: string, min = 0) {
-  return {
-    default: String(fallback),
-    doc,
-    as,
-    resolve: (value: number | undefined, name: string) => seconds(name, value ?? fallback, min),
-  };
-}
 
 function checked<T>(isValid: (value: T) => boolean, fix: string, expected: string) {
   return (value: T | undefined, name: string): T | undefined => {
@@ -157,11 +141,7 @@ export const MODULE_OPTIONS = {
     },
   },
   keyIncludesHost: flagRow(true, 'the `Host` header is part of the key'),
-  maxKeyLength: {
-    default: '256',
-    doc: 'longer keys become a readable prefix plus a SHA-256 of the whole key (at least 64)',
-    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? 256, 64),
-  },
+  maxKeyLength: wholeRow(256, 'longer keys become a readable prefix plus a SHA-256 of the whole key (at least 64)', 64),
   identity: {
     default: 'see below',
     doc: 'who the caller is on per-user and per-tenant routes, and the secret their ids are hashed with',

@@ -3,8 +3,8 @@ import type { ExecutionContext } from '@nestjs/common';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import type { EventStreamOptions, IdentityResolver, ResponseCacheModuleOptions, WarmOptions, WarmPath } from '../response-cache.options';
 import type { StampedeLock } from '../store/stampede-lock';
-import { describeValue, flag, requireFunction, seconds, warmHosts, wholeNumber } from './option-checks';
-import { OptionTable, resolveTable } from './option-table';
+import { describeValue, requireFunction, seconds, warmHosts } from './option-checks';
+import { OptionTable, flagRow, resolveTable, wholeRow } from './option-table';
 
 interface RequestWithIdentity {
   user?: { id?: unknown; sub?: unknown; username?: unknown; tenantId?: unknown };
@@ -63,21 +63,14 @@ export const IDENTITY_OPTIONS = {
 } satisfies OptionTable<Group<'identity'>>;
 
 export const RESILIENCE_OPTIONS = {
-  opTimeoutMs: {
-    default: '100',
-    doc: 'bound on any single operation of a remote store (1–250 ms); past it the request goes on without the cache',
-    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? 100, 1, 250),
-  },
-  failureThreshold: {
-    default: '5',
-    doc: 'consecutive store failures that open the circuit breaker (requests then skip the store)',
-    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? 5, 1),
-  },
-  cooldownMs: {
-    default: '5000',
-    doc: 'how long the circuit stays open before one probe goes through',
-    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? 5000, 1),
-  },
+  opTimeoutMs: wholeRow(
+    100,
+    'bound on any single operation of a remote store (1–250 ms); past it the request goes on without the cache',
+    1,
+    250,
+  ),
+  failureThreshold: wholeRow(5, 'consecutive store failures that open the circuit breaker (requests then skip the store)', 1),
+  cooldownMs: wholeRow(5000, 'how long the circuit stays open before one probe goes through', 1),
 } satisfies OptionTable<Group<'resilience'>>;
 
 export const STAMPEDE_OPTIONS = {
@@ -93,24 +86,12 @@ export const STAMPEDE_OPTIONS = {
       );
     },
   },
-  waitMs: {
-    default: '2000',
-    doc: "how long an instance waits for another one's fill before running the handler itself, in ms",
-    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? 2000, 1),
-  },
+  waitMs: wholeRow(2000, "how long an instance waits for another one's fill before running the handler itself, in ms", 1),
 } satisfies OptionTable<Group<'stampede'>>;
 
 export const COMPRESSION_OPTIONS = {
-  enabled: {
-    default: 'true',
-    doc: 'keep a gzip copy of large bodies',
-    resolve: (value: boolean | undefined, name: string) => flag(name, value ?? true),
-  },
-  thresholdBytes: {
-    default: '1024',
-    doc: 'bodies larger than this many bytes get the gzip copy',
-    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? 1024, 0),
-  },
+  enabled: flagRow(true, 'keep a gzip copy of large bodies'),
+  thresholdBytes: wholeRow(1024, 'bodies larger than this many bytes get the gzip copy', 0),
 } satisfies OptionTable<Group<'compression'>>;
 
 function warmPaths(value: readonly WarmPath[] | undefined, name: string): readonly WarmPath[] {
@@ -132,22 +113,14 @@ function warmPaths(value: readonly WarmPath[] | undefined, name: string): readon
 
 export const WARM_OPTIONS = {
   paths: { default: 'none', doc: 'paths to fetch (with the query), or `{ path, headers }`', resolve: warmPaths },
-  onStartup: {
-    default: 'true',
-    doc: 'warm once the server listens',
-    resolve: (value: boolean | undefined, name: string) => flag(name, value ?? true),
-  },
+  onStartup: flagRow(true, 'warm once the server listens'),
   intervalSeconds: {
     default: '0',
     doc: 'warm again every this many seconds; 0 turns the schedule off',
     as: 'intervalMs' as const,
     resolve: (value: number | undefined, name: string) => seconds(name, value ?? 0),
   },
-  timeoutMs: {
-    default: '5000',
-    doc: 'bound on each warming request, in ms',
-    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? 5000, 1),
-  },
+  timeoutMs: wholeRow(5000, 'bound on each warming request, in ms', 1),
   host: {
     default: '`localhost:<port>`',
     doc: 'the `Host` header of warming requests (keys include it): the host your clients use, or a list',
@@ -156,12 +129,10 @@ export const WARM_OPTIONS = {
   },
 } satisfies OptionTable<WarmOptions>;
 
-const streamLimit = (fallback: number) => (value: number | undefined, name: string) => wholeNumber(name, value ?? fallback, 1);
-
 export const EVENT_STREAM_OPTIONS = {
-  maxEventsPerSecond: { default: '200', doc: 'events sent per second to one client; the rest are counted', resolve: streamLimit(200) },
-  bufferSize: { default: '256', doc: 'events queued per client while its socket is not draining', resolve: streamLimit(256) },
-  maxClients: { default: '10', doc: 'concurrent streams; more get 429', resolve: streamLimit(10) },
+  maxEventsPerSecond: wholeRow(200, 'events sent per second to one client; the rest are counted', 1),
+  bufferSize: wholeRow(256, 'events queued per client while its socket is not draining', 1),
+  maxClients: wholeRow(10, 'concurrent streams; more get 429', 1),
 } satisfies OptionTable<EventStreamOptions>;
 
 /** The `identity` group resolved, with whether its secret was made for this process. */

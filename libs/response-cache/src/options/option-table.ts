@@ -1,5 +1,5 @@
 import { ResponseCacheConfigError } from '../response-cache.errors';
-import { describeValue, rejectUnknownKeys } from './option-checks';
+import { describeValue, flag, rejectUnknownKeys, seconds, wholeNumber } from './option-checks';
 
 /**
  * One option, declared once: what the docs say of it and its default, and the check that turns
@@ -59,4 +59,28 @@ export function optionsMarkdown(table: Readonly<Record<string, OptionRow<never, 
     `| \`${prefix}${name}\` | ${cell(row.default)} | ${cell(row.doc)} |`,
     ...(row.rows === undefined ? [] : optionsMarkdown(row.rows, `${prefix}${name}.`)),
   ]);
+}
+
+/** A true/false option. */
+export function flagRow(fallback: boolean, doc: string) {
+  return { default: String(fallback), doc, resolve: (value: boolean | undefined, name: string) => flag(name, value ?? fallback) };
+}
+
+/** A whole number from `min` to `max` (a count, bytes, milliseconds). */
+export function wholeRow(fallback: number, doc: string, min: number, max?: number) {
+  return {
+    default: String(fallback),
+    doc,
+    resolve: (value: number | undefined, name: string) => wholeNumber(name, value ?? fallback, min, max),
+  };
+}
+
+/** A duration in seconds, resolved to milliseconds under the name `as`. */
+export function secondsRow<As extends string>(fallback: number, as: As, doc: string, min = 0) {
+  return {
+    default: String(fallback),
+    doc,
+    as,
+    resolve: (value: number | undefined, name: string) => seconds(name, value ?? fallback, min),
+  };
 }

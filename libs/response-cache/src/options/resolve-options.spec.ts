@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Cacheable } from '../decorators/cacheable.decorator';
+import { CACHEABLE_OPTIONS } from '../decorators/cacheable-options';
 import { InvalidateTags } from '../decorators/invalidate-tags.decorator';
 import { ResponseCacheConfigError } from '../response-cache.errors';
 import { MODULE_OPTIONS } from './module-options';
@@ -88,6 +89,13 @@ describe('decorator validation (at decoration time)', () => {
     [{ resultTags: ['post:1'] as never }, /resultTags.*expected a function/],
   ])('@Cacheable(%j) throws', (options, message) => {
     expect(() => Cacheable(options)).toThrow(message);
+  });
+
+  it('checks every @Cacheable option: a value of the wrong kind is refused, naming it', () => {
+    const bad = Symbol('not an option value');
+    for (const name of Object.keys(CACHEABLE_OPTIONS)) {
+      expect(() => Cacheable({ [name]: bad } as never)).toThrow(new RegExp(`invalid option "@Cacheable ${name}"`));
+    }
   });
 
   it('@Cacheable takes anonymous on per-user and per-tenant routes, and resultTags as a function', () => {

@@ -10,15 +10,8 @@ import { ResponseCacheConfigError } from '../response-cache.errors';
 import { USER_PLACEHOLDER } from '../key/tags';
 import { RouteFacts, routeFacts } from './route-facts';
 import type { RouteEdgeOptions } from '../edge/edge-adapter';
-import { resolveRouteEdge } from '../edge/resolve-edge';
-import type {
-  CacheScope,
-  CacheableOptions,
-  FreshnessMode,
-  InvalidationContext,
-  ResultTags,
-  TagSpec,
-} from '../response-cache.options';
+import { resolveRouteEdge } from '../options/edge-options';
+import type { CacheScope, CacheableOptions, FreshnessMode, InvalidationContext, ResultTags, TagSpec } from '../response-cache.options';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
 
 /** Everything about a route that does not depend on the request, computed once per handler. */
@@ -152,27 +145,15 @@ export class RoutePlans {
       ...(this.options.compressAboveBytes === undefined ? [] : ['Accept-Encoding']),
       ...varyBy,
     ];
-    const ttlMs = options.ttl === undefined ? this.options.ttlMs : seconds('ttl', options.ttl, 0.001);
-    const mustRevalidate = options.mustRevalidate ?? this.options.mustRevalidate;
-    const window = (value: number | undefined, fallbackMs: number) =>
-      mustRevalidate ? 0 : value === undefined ? fallbackMs : seconds('stale window', value);
-    const staleWhileRevalidateMs = window(options.staleWhileRevalidate, this.options.staleWhileRevalidateMs);
-    const staleIfErrorMs = window(options.staleIfError, this.options.staleIfErrorMs);
-    const freshness = options.freshness ?? this.options.freshness;
+    const timing = routeTiming(options, this.options);
+    const { freshness } = timing;
     const plan: CachePlan = {
-      freshness,
-      // In 'response' mode only the decorator's own ttl is a heuristic; the module's default is not.
-      heuristicMs: freshness === 'response' && options.ttl !== undefined ? ttlMs : undefined,
-      mustRevalidate,
+      ...timing,
       lane: this.options.fastLane && unguarded && urlChoosesHandler && scope === 'public' && options.key === undefined,
       handlerId: facts.handlerId,
       hostRouted: facts.hostRouted,
       label: facts.label,
       routeHeaders: facts.routeHeaders,
-      ttlMs,
-      staleWhileRevalidateMs,
-      staleIfErrorMs,
-      retentionMs: ttlMs + Math.max(staleWhileRevalidateMs, staleIfErrorMs),
       tags: options.tags ?? [],
       resultTags: options.resultTags,
       varyBy,
@@ -189,6 +170,32 @@ export class RoutePlans {
     const publicControl = freshness === 'response' ? undefined : renderCacheControl(options.cacheControl, 'public');
     return { ...plan, anonymous: { ...plan, scope: 'public', cacheControl: publicControl } };
   }
+}
+
+type RouteTiming = Pick<
+  CachePlan,
+  'freshness' | 'heuristicMs' | 'mustRevalidate' | 'ttlMs' | 'staleWhileRevalidateMs' | 'staleIfErrorMs' | 'retentionMs'
+>;
+
+/** A route's freshness, stale windows and how long its entries are kept, from its options and the module's. */
+function routeTiming(options: CacheableOptions, module: ResolvedCacheOptions): RouteTiming {
+  const ttlMs = options.ttl === undefined ? module.ttlMs : seconds('ttl', options.ttl, 0.001);
+  const mustRevalidate = options.mustRevalidate ?? module.mustRevalidate;
+  const window = (value: number | undefined, fallbackMs: number) =>
+    mustRevalidate ? 0 : value === undefined ? fallbackMs : seconds('stale window', value);
+  const staleWhileRevalidateMs = window(options.staleWhileRevalidate, module.staleWhileRevalidateMs);
+  const staleIfErrorMs = window(options.staleIfError, module.staleIfErrorMs);
+  const freshness = options.freshness ?? module.freshness;
+  return {
+    freshness,
+    // In 'response' mode only the decorator's own ttl is a heuristic; the module's default is not.
+    heuristicMs: freshness === 'response' && options.ttl !== undefined ? ttlMs : undefined,
+    mustRevalidate,
+    ttlMs,
+    staleWhileRevalidateMs,
+    staleIfErrorMs,
+    retentionMs: ttlMs + Math.max(staleWhileRevalidateMs, staleIfErrorMs),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
 import { BusHeartbeat } from './bus-heartbeat';
-import type { RedisClient } from './redis.store';
+import type { RedisClient } from './redis-client';
 
 /** A client whose PING is a real round trip to a local echo server (its answer is I/O, as Redis's is). */
 function client(socket: Socket): RedisClient {

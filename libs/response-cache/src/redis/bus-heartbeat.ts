@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis.store';
+import type { RedisClient } from './redis-client';
 
 export interface BusHeartbeatOptions {
   /** The subscribed connection (PING is allowed in subscriber mode). */

@@ -5,7 +5,7 @@
  */
 import './peer-check'; // first: names a missing optional peer before anything needs it
 export { RedisCacheStore } from './redis.store';
-export type { RedisClient } from './redis.store';
+export type { RedisClient } from './redis-client';
 export { TieredCacheStore } from './tiered.store';
 export { RedisStampedeLock } from './redis-stampede-lock';
 export { createRedisClient, duplicateClient } from './redis-client';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import { warnIfNoEviction } from './redis-client';
-import type { RedisClient } from './redis.store';
+import type { RedisClient } from './redis-client';
 
 /** A ready standalone client of the server at `host:port` whose CONFIG GET answers `policy`. */
 function fakeClient(host: string, policy: string, status = 'ready') {

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, RedisOptions } from 'ioredis';
 import { ResponseCacheConfigError } from '../response-cache.errors';
-import type { RedisClient } from './redis.store';
+
+/** An ioredis client: standalone, Sentinel or Cluster. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisConnectionOptions {
   /** `redis://[:password@]host:port[/db]` (standalone). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { quitClient, resubscribeOnReady } from './redis-client';
 import type { StampedeLock } from '../store/stampede-lock';
-import type { RedisClient } from './redis.store';
+import type { RedisClient } from './redis-client';
 
 export interface RedisStampedeLockOptions {
   client: RedisClient;

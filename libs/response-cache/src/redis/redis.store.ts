@@ -3,11 +3,9 @@ import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 import { FailoverGuard, historyKeyBeside } from './failover-guard';
 import { decodeEntry, encodeEntry } from './entry-codec';
-import { quitClient, warnIfNoEviction } from './redis-client';
+import { RedisClient, quitClient, warnIfNoEviction } from './redis-client';
 import { entryKeyBatches, scanEntryKeys } from './redis-scan';
 import { UNKNOWN_VERSION, defineVersionScripts, freshVersion, isReplyError, parseVersion, reportReset } from './tag-versions';
-
-export type RedisClient = Redis | Cluster;
 
 export interface RedisCacheStoreOptions {
   /** An ioredis client: standalone, Sentinel or Cluster (see `createRedisClient`). */

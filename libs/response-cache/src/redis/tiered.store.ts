@@ -4,7 +4,8 @@ import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot } from '../sto
 import { MemoryCacheStore } from '../store/memory.store';
 import { BusHeartbeat } from './bus-heartbeat';
 import { quitClient, resubscribeOnReady } from './redis-client';
-import type { RedisCacheStore, RedisClient } from './redis.store';
+import type { RedisCacheStore } from './redis.store';
+import type { RedisClient } from './redis-client';
 
 export interface TieredCacheStoreOptions {
   /** The shared L2. */

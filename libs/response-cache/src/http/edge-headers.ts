@@ -1,10 +1,9 @@
 import type { Clock } from '../clock';
-import type { HttpExchange } from '../http/http-exchange';
+import type { HttpExchange } from './http-exchange';
 import { TagErrorLog } from '../observability/tag-error-log';
 import type { CacheScope } from '../response-cache.options';
-import type { RouteEdgeOptions } from './edge-adapter';
-import { edgeKeys, tagHeaderValue } from './edge-keys';
-import type { ResolvedEdge } from './resolve-edge';
+import type { ResolvedEdge, RouteEdgeOptions } from '../edge/edge-adapter';
+import { edgeKeys, tagHeaderValue } from '../edge/edge-keys';
 
 /** What the edge headers need of a route's plan. */
 export interface EdgePlan {

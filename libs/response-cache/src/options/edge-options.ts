@@ -1,17 +1,6 @@
-import { describeValue, rejectUnknownKeys, seconds } from '../options/option-checks';
+import { describeValue, rejectUnknownKeys, seconds } from './option-checks';
 import { ResponseCacheConfigError } from '../response-cache.errors';
-import type { EdgeAdapter, EdgeOptions, RouteEdgeOptions } from './edge-adapter';
-
-/** The module's `edge` option, checked. */
-export interface ResolvedEdge {
-  adapter: EdgeAdapter;
-  /** Seconds; undefined: the route's ttl. */
-  ttl: number | undefined;
-  staleWhileRevalidate: number;
-  softPurge: boolean;
-  purgeTimeoutMs: number;
-  repurgeAfterMs: number;
-}
+import type { EdgeAdapter, EdgeOptions, ResolvedEdge, RouteEdgeOptions } from '../edge/edge-adapter';
 
 function wholeSeconds(option: string, value: unknown): number {
   return Math.floor(seconds(option, value) / 1000);
@@ -28,7 +17,11 @@ function milliseconds(option: string, value: unknown, fallback: number): number 
 export function resolveEdge(edge: EdgeOptions | undefined): ResolvedEdge | undefined {
   if (edge === undefined) return undefined;
   if (typeof edge !== 'object' || edge === null) {
-    throw new ResponseCacheConfigError('edge', `expected an options object, got ${describeValue(edge)}`, 'Pass e.g. { adapter: varnishEdge({ urls }) }.');
+    throw new ResponseCacheConfigError(
+      'edge',
+      `expected an options object, got ${describeValue(edge)}`,
+      'Pass e.g. { adapter: varnishEdge({ urls }) }.',
+    );
   }
   rejectUnknownKeys('edge.', edge, ['adapter', 'ttl', 'staleWhileRevalidate', 'softPurge', 'purgeTimeoutMs', 'repurgeAfterMs']);
   const adapter = edge.adapter as Partial<EdgeAdapter> | undefined;
@@ -61,6 +54,13 @@ export function resolveEdge(edge: EdgeOptions | undefined): ResolvedEdge | undef
 /** A route's `edge` option (`@Cacheable({ edge })`), checked at startup. */
 export function resolveRouteEdge(edge: RouteEdgeOptions | undefined): RouteEdgeOptions | undefined {
   if (edge === undefined || edge === false) return edge;
+  if (typeof edge !== 'object' || edge === null) {
+    throw new ResponseCacheConfigError(
+      '@Cacheable edge',
+      `expected false or { ttl, staleWhileRevalidate }, got ${describeValue(edge)}`,
+      'e.g. edge: { ttl: 3600 }.',
+    );
+  }
   rejectUnknownKeys('@Cacheable edge.', edge, ['ttl', 'staleWhileRevalidate']);
   return {
     ...(edge.ttl === undefined ? {} : { ttl: wholeSeconds('edge.ttl', edge.ttl) }),

@@ -1,11 +1,11 @@
 import { ManualClock } from '../clock';
-import type { HttpExchange } from '../http/http-exchange';
+import type { HttpExchange } from './http-exchange';
 import { uriTag } from '../key/cache-key';
-import { cloudflareEdge } from './cloudflare.edge';
+import { cloudflareEdge } from '../edge/cloudflare.edge';
 import { EdgeHeaders, EdgePlan } from './edge-headers';
-import { fastlyEdge } from './fastly.edge';
-import { resolveEdge, resolveRouteEdge } from './resolve-edge';
-import { varnishEdge } from './varnish.edge';
+import { fastlyEdge } from '../edge/fastly.edge';
+import { resolveEdge, resolveRouteEdge } from '../options/edge-options';
+import { varnishEdge } from '../edge/varnish.edge';
 
 function exchange(): HttpExchange & { set: Map<string, string> } {
   const set = new Map<string, string>();
