@@ -80,7 +80,8 @@ for (const file of sources(src)) {
       const arrow = `${unitOf(file)} -> ${unitOf(target)}`;
       between.set(arrow, (between.get(arrow) ?? 0) + 1);
     }
-    if (layerOf(target) < layerOf(file)) problems.push(`${name} imports ${relative(src, target)}: upward (${unitOf(file)} is below ${unitOf(target)})`);
+    if (layerOf(target) < layerOf(file))
+      problems.push(`${name} imports ${relative(src, target)}: upward (${unitOf(file)} is below ${unitOf(target)})`);
   }
   imports.set(file, targets);
   const visit = (node) => {
@@ -105,7 +106,10 @@ function walk(file) {
   stack.push(file);
   for (const target of imports.get(file) ?? []) {
     if (state.get(target) === 'open') {
-      const cycle = stack.slice(stack.indexOf(target)).concat(target).map((f) => relative(src, f));
+      const cycle = stack
+        .slice(stack.indexOf(target))
+        .concat(target)
+        .map((f) => relative(src, f));
       problems.push(`import cycle: ${cycle.join(' -> ')}`);
     } else if (!state.has(target)) walk(target);
   }
@@ -119,4 +123,6 @@ if (problems.length > 0) {
   console.error(`check-shape: ${problems.length} problem(s) in libs/response-cache/src:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`check-shape: ${imports.size} modules in ${LAYERS.length} layers, no upward import, no cycle, functions ≤ ${MAX_FUNCTION_LINES} lines, files ≤ ${MAX_FILE_LINES} lines`);
+console.log(
+  `check-shape: ${imports.size} modules in ${LAYERS.length} layers, no upward import, no cycle, functions ≤ ${MAX_FUNCTION_LINES} lines, files ≤ ${MAX_FILE_LINES} lines`,
+);

@@ -17,7 +17,10 @@ function gate() {
 
 // The longest operation bound: a Cluster client's first commands (slot discovery) can take ~100 ms.
 const service = (store: CacheStore, clock: ManualClock) =>
-  new CacheEngine(resolveOptions({ clock, store, resilience: { opTimeoutMs: 250 } }), new CacheTelemetry(new CacheStats(), new CacheEvents()));
+  new CacheEngine(
+    resolveOptions({ clock, store, resilience: { opTimeoutMs: 250 } }),
+    new CacheTelemetry(new CacheStats(), new CacheEvents()),
+  );
 
 /** An entry (its fence is the engine's to attach), stored now, fresh for 60 s. */
 const entry = (body: string, clock: ManualClock) => {
