@@ -1,10 +1,9 @@
+import { ADAPTERS, bootApp } from './support/boot-app';
 import { Controller, Get, INestApplication, Module, Param, Post, Put, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Cacheable, InvalidateTags, MemoryCacheStore, ResponseCacheModule, ResponseCacheService } from 'nestjs-response-cache';
 import { CacheEngine } from 'nestjs-response-cache/internal/engine/cache-engine';
 import { ManualClock } from 'nestjs-response-cache/testing';
-import { ADAPTERS } from './support/demo-app';
 
 type Request = { headers: Record<string, string | undefined> };
 const viewerOf = (req: Request) => req.headers['x-user'] ?? null;
@@ -107,13 +106,7 @@ describe.each(ADAPTERS)('tags from the caller and the data, optional-auth routes
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
-    const settings = { logger: false as const, abortOnError: false };
-    app =
-      adapter === 'fastify'
-        ? await NestFactory.create(AppModule, new FastifyAdapter(), settings)
-        : await NestFactory.create(AppModule, settings);
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app, url } = await bootApp(adapter, AppModule));
   });
   afterAll(async () => {
     await app.close();

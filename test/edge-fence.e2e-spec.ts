@@ -1,5 +1,5 @@
+import { bootApp } from './support/boot-app';
 import { Controller, Get, INestApplication, Module, Put } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Cacheable, EdgeAdapter, InvalidateTags, ResponseCacheModule } from 'nestjs-response-cache';
 
 /**
@@ -49,9 +49,7 @@ describe('a fill that a write overtook', () => {
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
-    app = await NestFactory.create(EdgeFenceModule, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
+    ({ app, url } = await bootApp('express', EdgeFenceModule));
   });
   afterAll(() => app.close());
 

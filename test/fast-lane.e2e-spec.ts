@@ -1,6 +1,6 @@
+import { bootApp } from './support/boot-app';
 import { CanActivate, Controller, Get, INestApplication, Injectable, Module, Type, UseGuards } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { APP_GUARD } from '@nestjs/core';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { CacheEvents, Cacheable, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
@@ -74,17 +74,14 @@ interface LaneApp {
  * is what its main.ts would do between create and listen.
  */
 async function laneApp(adapter: string, module: Type, beforeListen?: (app: INestApplication) => void): Promise<LaneApp> {
-  const app =
-    adapter === 'fastify'
-      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
-      : await NestFactory.create(module, { logger: false });
-  beforeListen?.(app);
   let hits = 0;
-  app.get(CacheEvents).subscribe((event) => {
-    if (event.type === 'hit' && event.reason === 'fast-lane') hits++;
+  const { app, url } = await bootApp(adapter, module, (app) => {
+    beforeListen?.(app);
+    app.get(CacheEvents).subscribe((event) => {
+      if (event.type === 'hit' && event.reason === 'fast-lane') hits++;
+    });
   });
-  await app.listen(0, '127.0.0.1');
-  return { app, url: await app.getUrl(), laneHits: () => hits };
+  return { app, url, laneHits: () => hits };
 }
 
 function guardApp(adapter: string, globalGuard: boolean): Promise<LaneApp> {

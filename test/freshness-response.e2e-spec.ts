@@ -1,9 +1,7 @@
+import { ADAPTERS, bootApp } from './support/boot-app';
 import { Controller, Get, HttpException, INestApplication, Module, Res } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Cacheable, ResponseCacheModule } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
-import { ADAPTERS } from './support/demo-app';
 import { setHeader } from './support/set-header';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
@@ -40,13 +38,7 @@ describe.each(ADAPTERS)("freshness: 'response', an RFC 9111 shared cache in fron
   let url: string;
   let path = 0;
   beforeAll(async () => {
-    const settings = { logger: false as const, abortOnError: false };
-    app =
-      adapter === 'fastify'
-        ? await NestFactory.create(OriginModule, new FastifyAdapter(), settings)
-        : await NestFactory.create(OriginModule, settings);
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app, url } = await bootApp(adapter, OriginModule));
   });
   afterAll(async () => {
     await app.close();

@@ -1,9 +1,8 @@
+import { Adapter, ADAPTERS, bootApp } from './support/boot-app';
 import { Controller, Delete, Get, HttpException, INestApplication, Module, Post, Put, Redirect, Req, Res, Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
-import { ADAPTERS, Adapter } from './support/demo-app';
 import { setHeader } from './support/set-header';
 
 let runs = 0;
@@ -127,13 +126,7 @@ class GlobalController {
 })
 class GlobalModule {}
 
-async function boot(adapter: Adapter, module: Type): Promise<{ app: INestApplication; url: string }> {
-  const settings = { logger: false as const, abortOnError: false };
-  const app =
-    adapter === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), settings) : await NestFactory.create(module, settings);
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
-}
+const boot = (adapter: Adapter, module: Type) => bootApp(adapter, module);
 
 describe.each(ADAPTERS)("the handler's HTTP is the authority (%s)", (adapter) => {
   let app: INestApplication;

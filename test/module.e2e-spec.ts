@@ -1,11 +1,10 @@
+import { Adapter, ADAPTERS, bootApp, BootedApp } from './support/boot-app';
 import { Controller, Get, Header, HttpCode, INestApplication, Module, Post, Res, StreamableFile } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Readable } from 'node:stream';
 import { Cacheable, NoCache, ResponseCacheConfigError, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
 import { loadDemoConfig } from '../apps/demo/src/demo.config';
-import { ADAPTERS, Adapter } from './support/demo-app';
 
 let calls = 0;
 
@@ -122,14 +121,10 @@ class TestModule {}
 
 type Binding = 'decorators' | 'global';
 
-async function boot(adapter: Adapter, binding: Binding): Promise<{ app: INestApplication; url: string }> {
-  const app =
-    adapter === 'fastify'
-      ? await NestFactory.create(TestModule, new FastifyAdapter(), { logger: false })
-      : await NestFactory.create(TestModule, { logger: false });
-  if (binding === 'global') app.useGlobalInterceptors(app.get(ResponseCacheInterceptor));
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+function boot(adapter: Adapter, binding: Binding): Promise<BootedApp> {
+  return bootApp(adapter, TestModule, (app) => {
+    if (binding === 'global') app.useGlobalInterceptors(app.get(ResponseCacheInterceptor));
+  });
 }
 
 const CASES = ADAPTERS.flatMap((adapter) => (['decorators', 'global'] as Binding[]).map((binding) => [adapter, binding] as const));

@@ -1,8 +1,6 @@
+import { ADAPTERS, bootApp } from './support/boot-app';
 import { Controller, Get, INestApplication, Module, Put } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Cacheable, InvalidateTags, ResponseCacheModule } from 'nestjs-response-cache';
-import { ADAPTERS } from './support/demo-app';
 
 @Controller('me')
 class MeController {
@@ -35,13 +33,7 @@ describe.each(ADAPTERS)('a write invalidates the cached GET of its URI for the w
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
-    const settings = { logger: false as const, abortOnError: false };
-    app =
-      adapter === 'fastify'
-        ? await NestFactory.create(MeModule, new FastifyAdapter(), settings)
-        : await NestFactory.create(MeModule, settings);
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ app, url } = await bootApp(adapter, MeModule));
   });
   afterAll(async () => {
     await app.close();

@@ -1,5 +1,5 @@
+import { bootApp } from '../support/boot-app';
 import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { ResponseCacheModule } from 'nestjs-response-cache';
@@ -54,10 +54,7 @@ describe('cache health through Terminus: up, degraded, down (real Redis)', () =>
       providers: [ResponseCacheHealthIndicator],
     })
     class AppModule {}
-    app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
-    url = url.replace('[::1]', '127.0.0.1');
+    ({ app, url } = await bootApp('express', AppModule));
   });
   afterEach(async () => {
     await app.close();

@@ -9,8 +9,9 @@ import { freshDatabaseUrl } from './postgres';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 
-export type Adapter = 'express' | 'fastify';
-export const ADAPTERS: Adapter[] = ['express', 'fastify'];
+export { ADAPTERS } from './boot-app';
+export type { Adapter } from './boot-app';
+import type { Adapter } from './boot-app';
 
 export interface RunningDemo {
   app: INestApplication;
