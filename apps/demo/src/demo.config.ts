@@ -40,6 +40,8 @@ export interface DemoConfig {
   identitySecret?: string;
   /** CACHE_STAMPEDE_LOCK: a Redis lease per cold key across instances, redis and tiered stores (demo extra). */
   stampedeLock: boolean;
+  /** CACHE_STAMPEDE_WAIT_MS: how long an instance waits for another one's fill (demo extra). */
+  stampedeWaitMs: number;
   /** CACHE_EDGE: the CDN or reverse proxy in front, purged on invalidation. */
   cacheEdge?: 'varnish' | 'fastly' | 'cloudflare';
   /** VARNISH_URLS: base URLs of the Varnish instances to purge (CACHE_EDGE=varnish). */
@@ -201,6 +203,7 @@ export function loadDemoConfig(env: Env): DemoConfig {
     warmIntervalSeconds: number(env, 'CACHE_WARM_INTERVAL_SECONDS', 0, 0),
     warmHosts: list(env.CACHE_WARM_HOST),
     stampedeLock: bool(env, 'CACHE_STAMPEDE_LOCK', true),
+    stampedeWaitMs: number(env, 'CACHE_STAMPEDE_WAIT_MS', 2000, 1, 600_000, true),
     identitySecret: env.CACHE_IDENTITY_SECRET?.trim() || undefined,
     ...edgeSettings(env),
   };

@@ -53,7 +53,7 @@ export class DemoModule {
             return {
               enabled: demo.cacheEnabled,
               store,
-              stampede: { lock: stampedeLock },
+              stampede: { lock: stampedeLock, waitMs: demo.stampedeWaitMs },
               ttl: demo.cacheTtlSeconds,
               staleWhileRevalidate: demo.staleWhileRevalidateSeconds,
               staleIfError: demo.staleIfErrorSeconds,

@@ -19,6 +19,11 @@ export class AdminTokenGuard implements CanActivate, OnModuleInit {
 
   constructor(private readonly moduleRef: ModuleRef) {}
 
+  /**
+   * Read once at startup, not per request. Looked up app-wide (`strict: false`) because apps bind
+   * this guard on their own controllers too (`@UseGuards(AdminTokenGuard)`), in modules that need
+   * not import ResponseCacheModule.
+   */
   onModuleInit(): void {
     const options = this.moduleRef.get<ResolvedCacheOptions>(RESPONSE_CACHE_OPTIONS, { strict: false });
     if (options.adminToken !== undefined) this.expected = digestOf(options.adminToken);

@@ -25,7 +25,7 @@ export class CacheEngine implements OnModuleDestroy {
   private readonly writes = new Set<Promise<unknown>>();
   /** Invalidations the store refused (down, slow): retried until it takes them. */
   private readonly pending = new PendingInvalidations(() => this.store);
-  /** The cross-instance lease of cold keys, when a `stampedeLock` is configured. */
+  /** The cross-instance lease of cold keys, when a `stampede.lock` is configured. */
   private readonly lease?: FillLease;
 
   /** @internal */

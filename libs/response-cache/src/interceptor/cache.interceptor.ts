@@ -81,7 +81,7 @@ export class CacheInterceptor implements NestInterceptor {
       secretNoticed = true;
       new Logger('ResponseCache').log(
         'per-user and per-tenant keys are hashed with a secret made for this process: instances sharing the store neither share ' +
-          "these entries nor invalidate each other's copies by URI. Set identitySecret, the same on every instance.",
+          "these entries nor invalidate each other's copies by URI. Set identity: { secret }, the same on every instance.",
       );
     }
     return hashedIdentity(this.options.identity.secret, scope, id);

@@ -150,7 +150,7 @@ describe('messages for people outside this repository', () => {
 
   it('names no variable of the demo app in any message', () => {
     const messages: string[] = [];
-    for (const bad of [{ maxMemoryBytes: 1 }, { opTimeoutMs: 0 }, { compression: { thresholdBytes: -1 } }]) {
+    for (const bad of [{ maxMemoryBytes: 1 }, { resilience: { opTimeoutMs: 0 } }, { compression: { thresholdBytes: -1 } }]) {
       try {
         resolveOptions(bad);
       } catch (error) {
@@ -165,13 +165,13 @@ describe('messages for people outside this repository', () => {
 describe('remote stores', () => {
   it('wraps a store that is not local with a timeout and a circuit breaker, and leaves the memory store alone', () => {
     const remote = Object.assign(Object.create(resolveOptions().store) as object, { name: 'remote', local: false });
-    const resolved = resolveOptions({ store: remote as never, opTimeoutMs: 50 });
+    const resolved = resolveOptions({ store: remote as never, resilience: { opTimeoutMs: 50 } });
     expect(resolved.store.constructor.name).toBe('ResilientCacheStore');
     expect(resolveOptions().store.constructor.name).toBe('MemoryCacheStore');
   });
 
   it('refuses an op timeout above 250 ms', () => {
-    expect(() => resolveOptions({ opTimeoutMs: 1000 })).toThrow(/"resilience\.opTimeoutMs".*from 1 to 250/s);
+    expect(() => resolveOptions({ resilience: { opTimeoutMs: 1000 } })).toThrow(/"resilience\.opTimeoutMs".*from 1 to 250/s);
     expect(() => resolveOptions({ circuitBreaker: { cooldownMs: -1 } })).toThrow(/resilience\.cooldownMs/);
   });
 });

@@ -24,7 +24,7 @@ export interface TieredCacheStoreOptions {
   /**
    * A PING on the bus connection unanswered for this long (a hung Redis keeps the connection open
    * but delivers nothing) stops L1 from answering until the next answer. Keep it below the
-   * module's `opTimeoutMs`, the longest a write waits on a hung Redis before it is acknowledged.
+   * module's `resilience.opTimeoutMs`, the longest a write waits on a hung Redis before it is acknowledged.
    * Default 50.
    */
   busTimeoutMs?: number;
