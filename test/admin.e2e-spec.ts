@@ -108,6 +108,14 @@ describe.each(ADAPTERS)('admin API on %s', (adapter) => {
     expect(await xCache('/api/version')).toBe('MISS');
   });
 
+  // The demo's control of its data layer (moved from freshness.e2e-spec.ts, which now boots the fixture app).
+  it('PUT /admin/demo/db needs the admin token and validates its body', async () => {
+    expect((await admin('PUT', '/admin/demo/db', { latencyMs: 1 }, null)).status).toBe(401);
+    expect((await admin('PUT', '/admin/demo/db', {}, 'nope')).status).toBe(401);
+    expect((await admin('PUT', '/admin/demo/db', { failureRate: 2 })).status).toBe(400);
+    expect((await admin('PUT', '/admin/demo/db', { latencyMs: 5 })).json()).toEqual({ latencyMs: 5, failureRate: 0 });
+  });
+
   it('health: the store answers', async () => {
     expect(await (await admin('GET', '/admin/cache/health')).json()).toMatchObject({ store: 'memory', healthy: true });
   });

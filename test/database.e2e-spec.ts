@@ -6,8 +6,9 @@ import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
 /** The demo's data layer on PostgreSQL: constraints as client errors, cascades with their invalidations, the feed, the histogram. */
 describe.each(ADAPTERS)('the demo on PostgreSQL on %s', (adapter) => {
   let demo: RunningDemo;
-  const call = async (method: string, path: string, body?: unknown) => {
+  const call = async (method: string, path: string, body?: unknown, user?: string) => {
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (user !== undefined) headers.authorization = `Bearer ${user}`;
     const res = await fetch(`${demo.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     return { status: res.status, json: text === '' ? undefined : JSON.parse(text), xCache: res.headers.get('x-cache') };
@@ -108,6 +109,29 @@ describe.each(ADAPTERS)('the demo on PostgreSQL on %s', (adapter) => {
     expect(metrics).toMatch(/^demo_db_queries_total\{operation="getUser"\} 1$/m);
     expect(metrics).toMatch(/^demo_db_query_duration_seconds_count\{operation="getUser"\} 1$/m);
     expect(metrics).toMatch(/^demo_db_query_duration_seconds_bucket\{le="1",operation="getUser"\} 1$/m);
+  });
+
+  // The demo's own checks of bodies, ids, paging and job ownership (no cache behaviour; from invalidation.e2e-spec.ts).
+  it('invalid bodies and ids get 400 with a message', async () => {
+    const bad = await call('POST', '/api/users', { name: 'X', email: 'not-an-email' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toMatch(/email/);
+    expect((await call('GET', '/api/users/abc')).status).toBe(400);
+    expect((await call('PUT', '/api/users/1', [1, 2])).status).toBe(400);
+  });
+
+  it('validates paging and bodies', async () => {
+    expect((await call('GET', '/api/posts?limit=1000')).status).toBe(400);
+    expect((await call('GET', '/api/posts?page=0')).status).toBe(400);
+    expect((await call('POST', '/api/posts', { title: 'T', body: 'B', authorId: 999 })).status).toBe(400);
+    const page = await call('GET', '/api/posts?page=2&limit=5&authorId=1');
+    expect(page.json).toMatchObject({ page: 2, limit: 5, total: 10 });
+    expect(page.json.posts.every((p: { authorId: number }) => p.authorId === 1)).toBe(true);
+  });
+
+  it("bob cannot change alice's job, and a bad status is a 400", async () => {
+    expect((await call('PATCH', '/api/jobs/1/status', { status: 'done' }, 'bob')).status).toBe(404);
+    expect((await call('PATCH', '/api/jobs/1/status', { status: 'exploded' }, 'alice')).status).toBe(400);
   });
 });
 

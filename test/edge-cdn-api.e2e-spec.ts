@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server } from 'node:http';
 import { cloudflareEdge, fastlyEdge } from 'nestjs-response-cache';
 import { EdgePurger } from '../libs/response-cache/src/edge/edge-purger';
 import { resolveEdge } from '../libs/response-cache/src/options/edge-options';
-import { RunningDemo, startDemo } from './support/demo-app';
+import { RunningFixture, startFixture } from './support/fixture-api';
 
 /**
  * The Fastly and Cloudflare adapters against local servers that check every request against the
@@ -149,27 +149,25 @@ describe('Fastly purge API', () => {
     purger.stop();
   });
 
-  describe('the demo with CACHE_EDGE=fastly', () => {
-    let demo: RunningDemo;
+  describe('an app with the Fastly edge', () => {
+    let fixture: RunningFixture;
     beforeAll(async () => {
-      demo = await startDemo(
-        'express',
-        {},
-        { edge: { adapter: fastlyEdge({ serviceId: 'svc1', apiKey: 'fastly-secret', apiUrl: url }), ttl: 3600 } },
-      );
+      fixture = await startFixture('express', {
+        edge: { adapter: fastlyEdge({ serviceId: 'svc1', apiKey: 'fastly-secret', apiUrl: url }), ttl: 3600 },
+      });
     });
-    afterAll(() => demo.close());
+    afterAll(() => fixture.close());
 
     it('tags public responses with Surrogate-Key and Surrogate-Control, never per-user ones, and purges on write', async () => {
-      const res = await fetch(`${demo.url}/api/users/1`);
+      const res = await fetch(`${fixture.url}/api/users/1`);
       await res.text();
       expect(res.headers.get('surrogate-key')).toMatch(/^users user:1 uri-[A-Za-z0-9_-]{22}$/);
       expect(res.headers.get('surrogate-control')).toBe('max-age=3600');
-      const jobs = await fetch(`${demo.url}/api/jobs`, { headers: { authorization: 'Bearer alice' } });
+      const jobs = await fetch(`${fixture.url}/api/jobs`, { headers: { authorization: 'Bearer alice' } });
       await jobs.text();
       expect(jobs.headers.get('surrogate-key')).toBeNull();
       expect(jobs.headers.get('surrogate-control')).toBe('no-store, max-age=0');
-      const write = await fetch(`${demo.url}/api/users/1`, {
+      const write = await fetch(`${fixture.url}/api/users/1`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'Grace' }),
@@ -219,25 +217,23 @@ describe('Cloudflare purge API', () => {
     }
   });
 
-  it('tags demo responses with Cache-Tag (comma separated) and CDN-Cache-Control', async () => {
+  it('tags responses with Cache-Tag (comma separated) and CDN-Cache-Control', async () => {
     const api = cloudflareApi('zone1', 'cf-token', 30, 10, 10);
     const url = await listen(api.server);
-    const demo = await startDemo(
-      'express',
-      {},
-      { edge: { adapter: cloudflareEdge({ zoneId: 'zone1', apiToken: 'cf-token', apiUrl: url }) } },
-    );
+    const fixture = await startFixture('express', {
+      edge: { adapter: cloudflareEdge({ zoneId: 'zone1', apiToken: 'cf-token', apiUrl: url }) },
+    });
     try {
-      const res = await fetch(`${demo.url}/api/posts/1`);
+      const res = await fetch(`${fixture.url}/api/posts/1`);
       await res.text();
       expect(res.headers.get('cache-tag')).toMatch(/^posts,post:1,uri-[A-Za-z0-9_-]{22}$/);
       expect(res.headers.get('cdn-cache-control')).toMatch(/^max-age=\d+$/);
-      const write = await fetch(`${demo.url}/api/posts/1`, { method: 'DELETE' });
+      const write = await fetch(`${fixture.url}/api/posts/1`, { method: 'DELETE' });
       expect(write.status).toBe(204);
       expect(api.problems).toEqual([]);
       expect(api.received[0].keys).toEqual(expect.arrayContaining(['posts', 'post:1']));
     } finally {
-      await demo.close();
+      await fixture.close();
       api.server.close();
     }
   });

@@ -1,39 +1,40 @@
 import { CacheEvents } from 'nestjs-response-cache';
 import { ResponseCacheLiveController } from 'nestjs-response-cache/internal/admin/response-cache-live.controller';
-import { ADAPTERS, RunningDemo, startDemo } from './support/demo-app';
+import { ADAPTERS } from './support/boot-app';
+import { RunningFixture, startFixture } from './support/fixture-api';
 import { EventStreamClient } from './support/event-stream-client';
 
 const TOKEN = 'events-admin-token';
 
 describe.each(ADAPTERS)('GET /admin/cache/events on %s', (adapter) => {
-  let demo: RunningDemo;
+  let fixture: RunningFixture;
   let clients: EventStreamClient[];
   const open = async () => {
-    const client = await EventStreamClient.open(demo.url, TOKEN);
+    const client = await EventStreamClient.open(fixture.url, TOKEN);
     clients.push(client);
     return client;
   };
-  const get = async (path: string, init?: RequestInit) => (await fetch(`${demo.url}${path}`, init)).arrayBuffer();
+  const get = async (path: string, init?: RequestInit) => (await fetch(`${fixture.url}${path}`, init)).arrayBuffer();
 
   beforeEach(() => {
     clients = [];
   });
   afterEach(async () => {
     for (const client of clients) client.close();
-    await demo.close();
+    await fixture.close();
   });
 
   it('answers 401 without the token or with a wrong one', async () => {
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN });
+    fixture = await startFixture(adapter, { adminToken: TOKEN });
     for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
-      const res = await fetch(`${demo.url}/admin/cache/events`, { headers });
+      const res = await fetch(`${fixture.url}/admin/cache/events`, { headers });
       await res.arrayBuffer();
       expect(res.status).toBe(401);
     }
   });
 
   it('streams one event per miss, hit, bypass and invalidation, with the route pattern and no body', async () => {
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN });
+    fixture = await startFixture(adapter, { adminToken: TOKEN });
     const client = await open();
     expect(client.response.statusCode).toBe(200);
     expect(client.response.headers['content-type']).toMatch(/^text\/event-stream/);
@@ -55,13 +56,13 @@ describe.each(ADAPTERS)('GET /admin/cache/events on %s', (adapter) => {
   });
 
   it('sends at most maxEventsPerSecond and reports the rest as sampled out', async () => {
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN }, { eventStream: { maxEventsPerSecond: 10 } });
+    fixture = await startFixture(adapter, { adminToken: TOKEN, eventStream: { maxEventsPerSecond: 10 } });
     const client = await open();
-    const events = demo.app.get(CacheEvents);
+    const events = fixture.app.get(CacheEvents);
     for (let i = 0; i < 100; i++) events.emit({ type: i % 2 === 0 ? 'hit' : 'miss', route: '/r', key: `k${i}` });
     await client.until((e) => e.length === 10, 'the first ten events');
     // A second later (on the cache's clock) the budget is back, and the report goes out with the next event.
-    demo.clock.advance(1000);
+    fixture.clock.advance(1000);
     events.emit({ type: 'hit', route: '/r', key: 'after' });
     await client.until((e) => e.some((x) => x.data.key === 'after'), 'event after the refill');
     expect(client.events.slice(0, 10).map((e) => e.data.key)).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`));
@@ -70,11 +71,11 @@ describe.each(ADAPTERS)('GET /admin/cache/events on %s', (adapter) => {
   });
 
   it('a slow reader under a burst: the app keeps a bounded queue, drops the oldest, and the stream goes on', async () => {
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN }, { eventStream: { maxEventsPerSecond: 1_000_000, bufferSize: 50 } });
+    fixture = await startFixture(adapter, { adminToken: TOKEN, eventStream: { maxEventsPerSecond: 1_000_000, bufferSize: 50 } });
     const client = await open();
     client.pause();
-    const events = demo.app.get(CacheEvents);
-    const live = demo.app.get(ResponseCacheLiveController);
+    const events = fixture.app.get(CacheEvents);
+    const live = fixture.app.get(ResponseCacheLiveController);
     const bigKey = 'k'.repeat(2000);
     let maxQueued = 0;
     // ~60 MB of events in bursts, far more than socket buffers hold.
@@ -89,7 +90,7 @@ describe.each(ADAPTERS)('GET /admin/cache/events on %s', (adapter) => {
     expect(state.dropped).toBeGreaterThan(0);
     expect(state.sent + state.queued + state.dropped).toBe(30_000);
     client.resume();
-    demo.clock.advance(1000); // the report of what was dropped goes out with the next event
+    fixture.clock.advance(1000); // the report of what was dropped goes out with the next event
     events.emit({ type: 'miss', route: '/r', key: 'after-burst' });
     await client.until((e) => e.some((x) => x.data.key === 'after-burst'), 'event after the burst');
     const dropped = live.streamStates()[0].dropped;
@@ -99,12 +100,12 @@ describe.each(ADAPTERS)('GET /admin/cache/events on %s', (adapter) => {
   });
 
   it('refuses more streams than maxClients with 429, and frees the slot when a client leaves', async () => {
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN }, { eventStream: { maxClients: 1 } });
+    fixture = await startFixture(adapter, { adminToken: TOKEN, eventStream: { maxClients: 1 } });
     const first = await open();
     const second = await open();
     expect(second.response.statusCode).toBe(429);
     first.close();
-    const live = demo.app.get(ResponseCacheLiveController);
+    const live = fixture.app.get(ResponseCacheLiveController);
     const deadline = Date.now() + 5000;
     while (live.streamStates().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await open()).response.statusCode).toBe(200);

@@ -1,17 +1,19 @@
-import { bootApp } from './support/boot-app';
 import { CanActivate, Controller, Get, INestApplication, Injectable, Module, Type, UseGuards } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { CacheEvents, Cacheable, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
 import type { Counter } from 'prom-client';
-import { ADAPTERS, RawResponse, RunningDemo, rawRequest, startDemo } from './support/demo-app';
+import { RedisCacheStore, RedisStampedeLock, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
+import { ADAPTERS, bootApp } from './support/boot-app';
+import { RunningFixture, startFixture } from './support/fixture-api';
+import { RawResponse, rawRequest } from './support/http-client';
 import { RedisProcess } from './support/redis-harness';
 import { uniquePrefix } from './support/redis-stores';
 
 /** Hits the fast lane answered so far (its own Prometheus counter, also counted in cache_hits_total). */
-async function laneHits(demo: RunningDemo): Promise<number> {
-  const metric = await demo.app.get<Counter>(getToken('cache_fast_lane_hits_total')).get();
+async function laneHits(fixture: RunningFixture): Promise<number> {
+  const metric = await fixture.app.get<Counter>(getToken('cache_fast_lane_hits_total')).get();
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
 
@@ -23,7 +25,7 @@ function comparable(res: RawResponse): { status: number; headers: Record<string,
   return { status: res.status, headers, body: res.body };
 }
 
-/** Every cacheable public route of the demo, with the request headers a client may send. */
+/** Every cacheable public route of the demo (the fixture app has them, with the demo's decorators), with the request headers a client may send. */
 const PATHS = ['/api/users', '/api/users/1', '/api/posts', '/api/posts?limit=100', '/api/posts?page=2&limit=5', '/api/posts/3'];
 
 /** A guard that lets everything through and counts the requests it saw. */
@@ -145,15 +147,15 @@ describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
   });
 
   describe('answers exactly as the interceptor does', () => {
-    let lane: RunningDemo;
-    let nest: RunningDemo;
+    let lane: RunningFixture;
+    let nest: RunningFixture;
 
     beforeAll(async () => {
       // Two apps over one store and one clock: one with the lane, one without.
       const store = new MemoryCacheStore();
       const clock = new ManualClock(Date.now());
-      lane = await startDemo(adapter, { CACHE_FAST_LANE: 'true' }, { store }, clock);
-      nest = await startDemo(adapter, { CACHE_FAST_LANE: 'false' }, { store }, clock);
+      lane = await startFixture(adapter, { fastLane: true, store }, clock);
+      nest = await startFixture(adapter, { fastLane: false, store }, clock);
     });
     afterAll(async () => {
       await lane.close();
@@ -189,110 +191,112 @@ describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
   });
 
   describe('never answers what it must not', () => {
-    let demo: RunningDemo;
+    let fixture: RunningFixture;
 
     beforeEach(async () => {
-      demo = await startDemo(adapter, { CACHE_FAST_LANE: 'true' });
+      fixture = await startFixture(adapter, { fastLane: true });
     });
-    afterEach(() => demo.close());
+    afterEach(() => fixture.close());
 
     it('a URL whose route has not answered through the interceptor yet', async () => {
       // The lane learns a URL when the interceptor answers it, never from the URL alone.
-      const first = await rawRequest(demo.url, { path: '/api/users/2' });
+      const first = await rawRequest(fixture.url, { path: '/api/users/2' });
       expect(first.headers['x-cache']).toBe('MISS');
-      expect(await laneHits(demo)).toBe(0);
-      expect((await rawRequest(demo.url, { path: '/api/users/2' })).headers['x-cache']).toBe('HIT');
-      expect(await laneHits(demo)).toBe(1);
+      expect(await laneHits(fixture)).toBe(0);
+      expect((await rawRequest(fixture.url, { path: '/api/users/2' })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(fixture)).toBe(1);
       // Another URL of the same route is unknown to the lane until it has been answered once.
-      expect((await rawRequest(demo.url, { path: '/api/users/3' })).headers['x-cache']).toBe('MISS');
-      expect(await laneHits(demo)).toBe(1);
+      expect((await rawRequest(fixture.url, { path: '/api/users/3' })).headers['x-cache']).toBe('MISS');
+      expect(await laneHits(fixture)).toBe(1);
     });
 
     it('a guarded route, a per-user route', async () => {
       const alice = { authorization: 'Bearer alice' };
-      for (let i = 0; i < 3; i++) await rawRequest(demo.url, { path: '/api/jobs', headers: alice });
-      expect((await rawRequest(demo.url, { path: '/api/jobs', headers: alice })).headers['x-cache']).toBe('HIT');
-      expect(await laneHits(demo)).toBe(0);
+      for (let i = 0; i < 3; i++) await rawRequest(fixture.url, { path: '/api/jobs', headers: alice });
+      expect((await rawRequest(fixture.url, { path: '/api/jobs', headers: alice })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(fixture)).toBe(0);
     });
 
     it('a request with Authorization or a cookie, or asking to bypass', async () => {
-      await rawRequest(demo.url, { path: '/api/posts/1' });
-      expect((await rawRequest(demo.url, { path: '/api/posts/1' })).headers['x-cache']).toBe('HIT');
-      expect(await laneHits(demo)).toBe(1);
-      const withAuth = await rawRequest(demo.url, { path: '/api/posts/1', headers: { authorization: 'Bearer alice' } });
-      const withCookie = await rawRequest(demo.url, { path: '/api/posts/1', headers: { cookie: 'session=1' } });
-      const bypass = await rawRequest(demo.url, { path: '/api/posts/1?nocache=1' });
+      await rawRequest(fixture.url, { path: '/api/posts/1' });
+      expect((await rawRequest(fixture.url, { path: '/api/posts/1' })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(fixture)).toBe(1);
+      const withAuth = await rawRequest(fixture.url, { path: '/api/posts/1', headers: { authorization: 'Bearer alice' } });
+      const withCookie = await rawRequest(fixture.url, { path: '/api/posts/1', headers: { cookie: 'session=1' } });
+      const bypass = await rawRequest(fixture.url, { path: '/api/posts/1?nocache=1' });
       expect([withAuth, withCookie, bypass].map((r) => r.headers['x-cache'])).toEqual(['BYPASS', 'BYPASS', 'BYPASS']);
-      expect(await laneHits(demo)).toBe(1);
+      expect(await laneHits(fixture)).toBe(1);
     });
 
     it('old data after a write was acknowledged', async () => {
       for (let round = 0; round < 20; round++) {
-        await rawRequest(demo.url, { path: '/api/posts/4' });
+        await rawRequest(fixture.url, { path: '/api/posts/4' });
         const title = `Title ${round}`;
-        const write = await fetch(`${demo.url}/api/posts/4`, {
+        const write = await fetch(`${fixture.url}/api/posts/4`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ title }),
         });
         expect(write.status).toBe(200);
-        const reads = await Promise.all([1, 2, 3].map(() => rawRequest(demo.url, { path: '/api/posts/4' })));
+        const reads = await Promise.all([1, 2, 3].map(() => rawRequest(fixture.url, { path: '/api/posts/4' })));
         expect(reads.map((r) => (JSON.parse(r.body) as { post: { title: string } }).post.title)).toEqual([title, title, title]);
       }
-      expect(await laneHits(demo)).toBeGreaterThan(0);
+      expect(await laneHits(fixture)).toBeGreaterThan(0);
     });
 
     it('an expired entry: the interceptor serves and refreshes it', async () => {
-      await rawRequest(demo.url, { path: '/api/users' });
-      demo.clock.advance(301_000);
-      const before = await laneHits(demo);
-      expect((await rawRequest(demo.url, { path: '/api/users' })).headers['x-cache']).toBe('MISS');
-      expect(await laneHits(demo)).toBe(before);
+      await rawRequest(fixture.url, { path: '/api/users' });
+      fixture.clock.advance(301_000);
+      const before = await laneHits(fixture);
+      expect((await rawRequest(fixture.url, { path: '/api/users' })).headers['x-cache']).toBe('MISS');
+      expect(await laneHits(fixture)).toBe(before);
     });
   });
 
   describe('over a hung Redis', () => {
     let redis: RedisProcess;
-    let demo: RunningDemo;
+    let fixture: RunningFixture;
 
     beforeAll(async () => {
       redis = await RedisProcess.start();
-      demo = await startDemo(
+      // The Redis store as the demo makes it with CACHE_STORE=redis: the store and its stampede lease on one client.
+      const clock = new ManualClock(Date.now());
+      const prefix = uniquePrefix();
+      const client = createRedisClient({ url: redis.url });
+      fixture = await startFixture(
         adapter,
         {
-          CACHE_FAST_LANE: 'true',
-          CACHE_STORE: 'redis',
-          REDIS_URL: redis.url,
-          CACHE_KEY_PREFIX: uniquePrefix(),
-          CACHE_OP_TIMEOUT_MS: '100',
+          fastLane: true,
+          store: new RedisCacheStore({ client, prefix, ownsClient: true, clock }),
+          stampede: { lock: new RedisStampedeLock({ client, subscriber: duplicateClient(client), prefix, timeoutMs: 100 }) },
+          resilience: { opTimeoutMs: 100, failureThreshold: 1000, cooldownMs: 200 },
         },
-        { resilience: { opTimeoutMs: 100, failureThreshold: 1000, cooldownMs: 200 } },
-        new ManualClock(Date.now()),
+        clock,
       );
     });
     afterAll(async () => {
       redis.resume();
-      await demo.close();
+      await fixture.close();
       await redis.stop();
     });
 
     it('costs a lane request one store timeout (the interceptor does not look the key up again), and never fails it', async () => {
-      await rawRequest(demo.url, { path: '/api/users/1' });
-      expect((await rawRequest(demo.url, { path: '/api/users/1' })).headers['x-cache']).toBe('HIT');
-      expect(await laneHits(demo)).toBe(1);
+      await rawRequest(fixture.url, { path: '/api/users/1' });
+      expect((await rawRequest(fixture.url, { path: '/api/users/1' })).headers['x-cache']).toBe('HIT');
+      expect(await laneHits(fixture)).toBe(1);
       redis.pause();
-      const errorsBefore = await storeGetTimeouts(demo);
-      const res = await rawRequest(demo.url, { path: '/api/users/1' });
+      const errorsBefore = await storeGetTimeouts(fixture);
+      const res = await rawRequest(fixture.url, { path: '/api/users/1' });
       expect(res.status).toBe(200);
       expect(res.headers['x-cache']).toBe('BYPASS');
       // One timed-out read for the request: the lane's. (The fill's fence snapshot is refused too.)
-      expect((await storeGetTimeouts(demo)) - errorsBefore).toBe(1);
+      expect((await storeGetTimeouts(fixture)) - errorsBefore).toBe(1);
     });
   });
 });
 
 /** `cache_store_errors_total{operation="get"}`: reads of the store that failed. */
-async function storeGetTimeouts(demo: RunningDemo): Promise<number> {
-  const metric = await demo.app.get<Counter>(getToken('cache_store_errors_total')).get();
+async function storeGetTimeouts(fixture: RunningFixture): Promise<number> {
+  const metric = await fixture.app.get<Counter>(getToken('cache_store_errors_total')).get();
   return metric.values.filter((v) => v.labels.operation === 'get').reduce((sum, v) => sum + v.value, 0);
 }

@@ -1,22 +1,24 @@
 import { createHash } from 'node:crypto';
-import { ADAPTERS, RunningDemo, rawRequest, startDemo } from './support/demo-app';
+import { ADAPTERS } from './support/boot-app';
+import { RunningFixture, startFixture } from './support/fixture-api';
+import { rawRequest } from './support/http-client';
 
 const TOKEN = 'hardening-admin-token';
 
 describe.each(ADAPTERS)('identity in keys and the bypass switch (%s)', (adapter) => {
-  let demo: RunningDemo;
+  let fixture: RunningFixture;
   afterEach(async () => {
-    await demo?.close();
+    await fixture?.close();
   });
 
   const keys = async () => {
-    const res = await fetch(`${demo.url}/admin/cache/keys?pattern=*`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${fixture.url}/admin/cache/keys?pattern=*`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return ((await res.json()) as { keys: string[] }).keys;
   };
-  const jobsAs = (user: string) => rawRequest(demo.url, { path: '/api/jobs', headers: { authorization: `Bearer ${user}` } });
+  const jobsAs = (user: string) => rawRequest(fixture.url, { path: '/api/jobs', headers: { authorization: `Bearer ${user}` } });
 
   it('per-user key parts are keyed hashes (HMAC), not a hash anyone can reverse with a list of names (11)', async () => {
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN, CACHE_IDENTITY_SECRET: 'a-secret-of-this-deployment' });
+    fixture = await startFixture(adapter, { adminToken: TOKEN, identity: { secret: 'a-secret-of-this-deployment' } });
     await jobsAs('alice');
     const first = await keys();
     const aliceKey = first.find((k) => k.includes('/api/jobs'));
@@ -26,22 +28,22 @@ describe.each(ADAPTERS)('identity in keys and the bypass switch (%s)', (adapter)
       createHash('sha256').update('alice').digest('hex'),
     ];
     for (const reversible of [...plain, 'alice']) expect(aliceKey).not.toContain(reversible);
-    await demo.close();
+    await fixture.close();
     // The same secret gives the same key (instances share entries); another secret another key.
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN, CACHE_IDENTITY_SECRET: 'a-secret-of-this-deployment' });
+    fixture = await startFixture(adapter, { adminToken: TOKEN, identity: { secret: 'a-secret-of-this-deployment' } });
     await jobsAs('alice');
     const part = (key: string | undefined) => key?.slice(key.indexOf('|u:'));
     expect(part((await keys()).find((k) => k.includes('/api/jobs')))).toBe(part(aliceKey));
-    await demo.close();
-    demo = await startDemo(adapter, { CACHE_ADMIN_TOKEN: TOKEN, CACHE_IDENTITY_SECRET: 'another-secret-entirely' });
+    await fixture.close();
+    fixture = await startFixture(adapter, { adminToken: TOKEN, identity: { secret: 'another-secret-entirely' } });
     await jobsAs('alice');
     expect(part((await keys()).find((k) => k.includes('/api/jobs')))).not.toBe(part(aliceKey));
   });
 
   it.each(['true', 'TRUE', 'True', '1', ''])('?nocache=%s bypasses the cache (12)', async (value) => {
-    demo = await startDemo(adapter);
-    await fetch(`${demo.url}/api/users`).then((r) => r.arrayBuffer());
-    const res = await fetch(`${demo.url}/api/users?nocache=${value}`);
+    fixture = await startFixture(adapter);
+    await fetch(`${fixture.url}/api/users`).then((r) => r.arrayBuffer());
+    const res = await fetch(`${fixture.url}/api/users?nocache=${value}`);
     await res.arrayBuffer();
     expect(res.headers.get('x-cache')).toBe('BYPASS');
   });

@@ -1,15 +1,17 @@
 import { Agent, interceptors, request } from 'undici';
-import { ADAPTERS, RunningDemo, dbQueries, rawRequest, startDemo } from './support/demo-app';
+import { ADAPTERS } from './support/boot-app';
+import { RunningFixture, dbQueries, startFixture } from './support/fixture-api';
+import { rawRequest } from './support/http-client';
 
 describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
-  let demo: RunningDemo;
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${demo.url}${path}`, { headers });
+  let fixture: RunningFixture;
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${fixture.url}${path}`, { headers });
 
   beforeEach(async () => {
-    demo = await startDemo(adapter);
+    fixture = await startFixture(adapter);
   });
   afterEach(async () => {
-    await demo.close();
+    await fixture.close();
   });
 
   it('answers a miss, then a hit with the same bytes and every contract header', async () => {
@@ -19,12 +21,12 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
     expect(miss.headers.get('x-cache')).toBe('MISS');
     expect(miss.headers.get('cache-status')).toBe('ResponseCache; fwd=uri-miss; stored');
     expect(miss.headers.get('etag')).toMatch(/^W\/"[0-9a-f]+-[A-Za-z0-9_-]{27}"$/);
-    expect(miss.headers.get('last-modified')).toBe(new Date(demo.clock.now()).toUTCString());
+    expect(miss.headers.get('last-modified')).toBe(new Date(fixture.clock.now()).toUTCString());
     expect(miss.headers.get('cache-control')).toBe('no-cache, max-age=0');
     expect(miss.headers.get('content-type')).toMatch(/^application\/json/);
     expect(miss.headers.get('age')).toBeNull();
 
-    demo.clock.advance(7_000);
+    fixture.clock.advance(7_000);
     const hit = await get('/api/users/1');
     expect(hit.status).toBe(200);
     expect(await hit.text()).toBe(missBody);
@@ -41,9 +43,9 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
 
   it('expires entries after the TTL (CACHE_TTL_SECONDS, default 300) on the clock', async () => {
     await get('/api/users');
-    demo.clock.advance(299_000);
+    fixture.clock.advance(299_000);
     expect((await get('/api/users')).headers.get('x-cache')).toBe('HIT');
-    demo.clock.advance(1_000);
+    fixture.clock.advance(1_000);
     expect((await get('/api/users')).headers.get('x-cache')).toBe('MISS');
   });
 
@@ -74,16 +76,16 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
       expect(onHit.headers.get('content-length')).toBeNull();
       expect(await onHit.text()).toBe('');
 
-      await fetch(`${demo.url}/api/users/3`, {
+      await fetch(`${fixture.url}/api/users/3`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: '{"name":"Grace B. Hopper"}',
       });
       const grace = await get('/api/users/3');
       const graceEtag = grace.headers.get('etag')!;
-      await demo.app.close();
-      demo = await startDemo(adapter);
-      await fetch(`${demo.url}/api/users/3`, {
+      await fixture.close();
+      fixture = await startFixture(adapter);
+      await fetch(`${fixture.url}/api/users/3`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: '{"name":"Grace B. Hopper"}',
@@ -116,7 +118,7 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
     it('a real caching HTTP client (undici cache interceptor) revalidates and receives 304s', async () => {
       const agent = new Agent().compose(interceptors.cache({ methods: ['GET'] }));
       const read = async () => {
-        const res = await request(`${demo.url}/api/users/1`, { dispatcher: agent });
+        const res = await request(`${fixture.url}/api/users/1`, { dispatcher: agent });
         expect(res.statusCode).toBe(200);
         return res.body.json();
       };
@@ -124,16 +126,16 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
         const first = await read();
         const second = await read(); // revalidated with If-None-Match: the server answers 304
         expect(second).toEqual(first);
-        expect(demo.statuses).toEqual([200, 304]);
+        expect(fixture.statuses).toEqual([200, 304]);
 
         // After a write, the revalidation brings the new representation.
-        await fetch(`${demo.url}/api/users/1`, {
+        await fetch(`${fixture.url}/api/users/1`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },
           body: '{"name":"Ada King"}',
         });
         expect(await read()).toMatchObject({ user: { name: 'Ada King' } });
-        expect(demo.statuses.slice(2)).toEqual([200, 200]);
+        expect(fixture.statuses.slice(2)).toEqual([200, 200]);
       } finally {
         await agent.close();
       }
@@ -143,7 +145,7 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
   it('answers HEAD from the GET entry, without a body', async () => {
     const got = await get('/api/posts/1');
     const body = await got.text();
-    const head = await fetch(`${demo.url}/api/posts/1`, { method: 'HEAD' });
+    const head = await fetch(`${fixture.url}/api/posts/1`, { method: 'HEAD' });
     expect(head.headers.get('x-cache')).toBe('HIT');
     expect(head.headers.get('etag')).toBe(got.headers.get('etag'));
     expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
@@ -180,7 +182,7 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
     });
 
     it('a GET with a body', async () => {
-      const res = await rawRequest(demo.url, { path: '/api/users', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      const res = await rawRequest(fixture.url, { path: '/api/users', headers: { 'content-type': 'text/plain' }, body: 'hello' });
       expect(res.headers['x-cache']).toBe('BYPASS');
       expect(res.headers['cache-status']).toMatch(/detail=request-body$/);
     });
@@ -192,30 +194,21 @@ describe.each(ADAPTERS)('HTTP caching on %s', (adapter) => {
     });
 
     it('a status other than 200 is not stored', async () => {
-      const before = await dbQueries(demo);
+      const before = dbQueries(fixture);
       const first = await get('/api/users/999');
       const second = await get('/api/users/999');
       expect(first.status).toBe(404);
       expect(await second.json()).toMatchObject({ statusCode: 404 });
-      expect(await dbQueries(demo)).toBe(before + 2);
+      expect(dbQueries(fixture)).toBe(before + 2);
     });
   });
 
   it('runs the handler once for concurrent misses of one key', async () => {
-    demo.db.settings.latencyMs = 50;
-    const before = await dbQueries(demo);
+    fixture.data.settings.latencyMs = 50;
+    const before = dbQueries(fixture);
     const responses = await Promise.all(Array.from({ length: 20 }, () => get('/api/posts?page=4')));
     expect(responses.every((r) => r.status === 200)).toBe(true);
-    expect(await dbQueries(demo)).toBe(before + 1);
+    expect(dbQueries(fixture)).toBe(before + 1);
     expect(responses.filter((r) => r.headers.get('cache-status')?.endsWith('collapsed'))).toHaveLength(19);
-  });
-
-  it('exposes the demo and cache counters at /metrics', async () => {
-    await get('/api/users');
-    await get('/api/users');
-    const text = await (await get('/metrics')).text();
-    expect(text).toMatch(/^cache_hits_total\{route="\/api\/users"\} 1$/m);
-    expect(text).toMatch(/^cache_misses_total\{route="\/api\/users"\} 1$/m);
-    expect(text).toMatch(/^demo_db_queries_total\{operation="listUsers"\} 1$/m);
   });
 });

@@ -1,13 +1,14 @@
 import { ResponseCacheService } from 'nestjs-response-cache';
-import { ADAPTERS, RunningDemo, dbQueries, startDemo } from './support/demo-app';
+import { ADAPTERS } from './support/boot-app';
+import { RunningFixture, dbQueries, startFixture } from './support/fixture-api';
 
 describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) => {
-  let demo: RunningDemo;
+  let fixture: RunningFixture;
   const call = async (method: string, path: string, body?: unknown, user?: string) => {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (user !== undefined) headers.authorization = `Bearer ${user}`;
-    const res = await fetch(`${demo.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${fixture.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     return {
       status: res.status,
@@ -25,10 +26,10 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
   };
 
   beforeEach(async () => {
-    demo = await startDemo(adapter);
+    fixture = await startFixture(adapter);
   });
   afterEach(async () => {
-    await demo.close();
+    await fixture.close();
   });
 
   describe('users', () => {
@@ -67,14 +68,6 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
       expect((await call('PUT', '/api/users/999', { name: 'Ghost' })).status).toBe(404);
       expect((await call('GET', '/api/users')).xCache).toBe('HIT');
     });
-
-    it('invalid bodies and ids get 400 with a message', async () => {
-      const bad = await call('POST', '/api/users', { name: 'X', email: 'not-an-email' });
-      expect(bad.status).toBe(400);
-      expect(bad.json.message).toMatch(/email/);
-      expect((await call('GET', '/api/users/abc')).status).toBe(400);
-      expect((await call('PUT', '/api/users/1', [1, 2])).status).toBe(400);
-    });
   });
 
   describe('posts', () => {
@@ -101,18 +94,9 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
       const page1 = await warm('/api/posts?page=1&limit=5');
       await warm('/api/posts?page=2&limit=5');
       const onPage1 = page1.posts[2].id as number;
-      await demo.app.get(ResponseCacheService).invalidateTags([`post:${onPage1}`]);
+      await fixture.app.get(ResponseCacheService).invalidateTags([`post:${onPage1}`]);
       expect((await call('GET', '/api/posts?page=1&limit=5')).xCache).toBe('MISS');
       expect((await call('GET', '/api/posts?page=2&limit=5')).xCache).toBe('HIT');
-    });
-
-    it('validates paging and bodies', async () => {
-      expect((await call('GET', '/api/posts?limit=1000')).status).toBe(400);
-      expect((await call('GET', '/api/posts?page=0')).status).toBe(400);
-      expect((await call('POST', '/api/posts', { title: 'T', body: 'B', authorId: 999 })).status).toBe(400);
-      const page = await call('GET', '/api/posts?page=2&limit=5&authorId=1');
-      expect(page.json).toMatchObject({ page: 2, limit: 5, total: 10 });
-      expect(page.json.posts.every((p: { authorId: number }) => p.authorId === 1)).toBe(true);
     });
   });
 
@@ -165,19 +149,14 @@ describe.each(ADAPTERS)('invalidation and per-user isolation on %s', (adapter) =
       expect([job.xCache, job.json.job.status]).toEqual(['MISS', 'running']);
       expect((await call('GET', '/api/jobs', undefined, 'alice')).xCache).toBe('MISS');
     });
-
-    it("bob cannot change alice's job, and a bad status is a 400", async () => {
-      expect((await call('PATCH', '/api/jobs/1/status', { status: 'done' }, 'bob')).status).toBe(404);
-      expect((await call('PATCH', '/api/jobs/1/status', { status: 'exploded' }, 'alice')).status).toBe(400);
-    });
   });
 
   it('each mutation reaches the data layer once, and the next read once more', async () => {
     await warm('/api/users/1');
-    const before = await dbQueries(demo);
+    const before = dbQueries(fixture);
     await call('PUT', '/api/users/1', { name: 'A' });
     await call('GET', '/api/users/1');
     await call('GET', '/api/users/1');
-    expect(await dbQueries(demo)).toBe(before + 2);
+    expect(dbQueries(fixture)).toBe(before + 2);
   });
 });

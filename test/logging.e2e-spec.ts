@@ -1,8 +1,8 @@
-import { startDemo } from './support/demo-app';
+import { startFixture } from './support/fixture-api';
 
-describe('CACHE_LOG_OPERATIONS=true', () => {
+describe('logOperations: true', () => {
   it('writes one JSON line per hit, miss, bypass and invalidation, with no body or credential', async () => {
-    const demo = await startDemo('fastify', { CACHE_LOG_OPERATIONS: 'true' });
+    const fixture = await startFixture('fastify', { logOperations: true });
     const lines: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       lines.push(String(chunk));
@@ -10,13 +10,13 @@ describe('CACHE_LOG_OPERATIONS=true', () => {
     });
     try {
       const auth = { authorization: 'Bearer alice-secret-token' };
-      await fetch(`${demo.url}/api/jobs`, { headers: auth });
-      await fetch(`${demo.url}/api/jobs`, { headers: auth });
-      await fetch(`${demo.url}/api/users?nocache=true`);
-      await fetch(`${demo.url}/api/users/1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"Ada"}' });
+      await fetch(`${fixture.url}/api/jobs`, { headers: auth });
+      await fetch(`${fixture.url}/api/jobs`, { headers: auth });
+      await fetch(`${fixture.url}/api/users?nocache=true`);
+      await fetch(`${fixture.url}/api/users/1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"name":"Ada"}' });
     } finally {
       spy.mockRestore();
-      await demo.close();
+      await fixture.close();
     }
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.map((e) => e.type)).toEqual(['miss', 'hit', 'bypass', 'invalidation']);

@@ -95,6 +95,15 @@ describe.each(ADAPTERS)('Prometheus metrics on %s', (adapter) => {
     expect(sample(text, 'cache_coalesced_total', { route: '/api/posts' })).toBe(2);
   });
 
+  it('exposes the demo and cache counters at /metrics', async () => {
+    await call('/api/users');
+    await call('/api/users');
+    const text = await metrics();
+    expect(text).toMatch(/^cache_hits_total\{route="\/api\/users"\} 1$/m);
+    expect(text).toMatch(/^cache_misses_total\{route="\/api\/users"\} 1$/m);
+    expect(text).toMatch(/^demo_db_queries_total\{operation="listUsers"\} 1$/m);
+  });
+
   it('lives in a registry that a test can reset', async () => {
     await call('/api/users/1');
     await call('/api/users/1');

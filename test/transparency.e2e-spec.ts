@@ -4,7 +4,7 @@ import { Cacheable, InvalidateTags, MemoryCacheStore, ResponseCacheModule } from
 import { ManualClock } from 'nestjs-response-cache/testing';
 import { startFixture } from '../check/transparency/fixture-app';
 import { Probe, difference, send } from '../check/transparency/run';
-import { ADAPTERS } from './support/demo-app';
+import { ADAPTERS } from './support/boot-app';
 
 type Fixture = Awaited<ReturnType<typeof startFixture>>;
 

@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { request as httpRequest } from 'node:http';
 import { ResponseCacheModuleOptions } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
 import { createDemoApp } from '../../apps/demo/src/create-demo-app';
@@ -10,6 +9,8 @@ import { getToken } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 
 export { ADAPTERS } from './boot-app';
+export { rawRequest, xCacheOf } from './http-client';
+export type { RawResponse } from './http-client';
 export type { Adapter } from './boot-app';
 import type { Adapter } from './boot-app';
 
@@ -64,40 +65,6 @@ export async function startDemo(
     statuses,
     close: () => app.close(),
   };
-}
-
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A request that fetch() will not send (a GET with a body, raw control characters). */
-export function rawRequest(
-  url: string,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const headers = {
-      ...options.headers,
-      ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }),
-    };
-    const req = httpRequest(`${url}${options.path}`, { method: options.method ?? 'GET', headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
-/** GET `path` on the demo (the body read, so the connection is free) and return its `X-Cache`. */
-export async function xCacheOf(demo: RunningDemo, path: string): Promise<string | null> {
-  const res = await fetch(`${demo.url}${path}`);
-  await res.arrayBuffer();
-  return res.headers.get('x-cache');
 }
 
 /** Count of demo data-layer calls so far (from the app's own Prometheus registry). */
