@@ -84,6 +84,15 @@ describe(`the packed nestjs-response-cache in apps outside the workspace (Node $
     expect(stdout).toMatch(/^Usage: nestjs-response-cache <command>/);
   });
 
+  it("a custom store in the app passes the store contract of the installed package's /testing subpath, under node:test", async () => {
+    const fixture = fixtures['cjs-app'];
+    const contract = join(fixture.dir, 'dist', 'counting.store.contract.js');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--test', '--test-reporter=tap', contract], { cwd: fixture.dir });
+    expect(stdout).toMatch(/CacheStore contract: counting/);
+    expect(stdout).toMatch(/^# pass [1-9]\d*$/m);
+    expect(stdout).toMatch(/^# fail 0$/m);
+  });
+
   it('importing a subpath whose optional peer is not installed names the subpath, the peer and the npm i command', async () => {
     const fixture = fixtures['cjs-app']; // none of the optional peers installed
     const load = (code: string, ...flags: string[]) =>
