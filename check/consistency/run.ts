@@ -114,8 +114,10 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     );
     demos.push(...(await Promise.all(more)));
     log(`${options.store}: ${demos.length} demo processes on ${redis.describe} and a database of their own`);
-    for (const [i, demo] of demos.entries())
-      varnishes.push(await VarnishProcess.start(Number(new URL(demo.url).port), 'default.vcl', edgePorts[i]));
+    // Only with --edge: without it the instances purge no edge, and readers go to them directly.
+    for (const [i, port] of edgePorts.entries()) {
+      varnishes.push(await VarnishProcess.start(Number(new URL(demos[i].url).port), 'default.vcl', port));
+    }
     if (varnishes.length > 0) log(`${options.store}: a Varnish in front of each, every instance purging all of them`);
     const entries = varnishes.length > 0 ? varnishes.map((v) => v.url) : demos.map((d) => d.url);
     const began = performance.now();
