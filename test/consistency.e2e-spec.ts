@@ -66,10 +66,7 @@ describe('several demo processes under concurrent writes, with Redis paused and 
     120_000,
   );
 
-  // redis-cluster is left out until its open violation is fixed: one .ci/run of the final code of
-  // issue 24 found 2 violations in 4,961 operations on a Cluster (the other runs, 0). Issue 24 stays
-  // open for it; `npm run check:consistency -- --stores redis-cluster` reproduces the check.
-  it.each(['redis-sentinel'] as Store[])(
+  it.each(['redis-sentinel', 'redis-cluster'] as Store[])(
     '%s: no read returns replaced data across failovers that lose acknowledged writes on the promoted replica',
     async (store) => {
       const report = await checkConsistency({ ...short, durationMs: 8_000, store, allowanceMs: 0 });

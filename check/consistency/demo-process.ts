@@ -7,15 +7,25 @@ import { freePort } from '../../test/support/redis-harness';
 const ROOT = join(__dirname, ...(__dirname.includes(`${sep}dist${sep}`) ? ['..', '..', '..'] : ['..', '..']));
 export const DEMO_MAIN = join(ROOT, 'dist', 'apps', 'demo', 'src', 'main.js');
 
+/** The terminal colours of Nest's logger. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 /** One demo app in a process of its own, on a free port of 127.0.0.1, as a real instance runs. */
 export class DemoProcess {
   private output = '';
+  /** Every line printed, with when it arrived (`performance.now()` of this process), for the report of a violation. */
+  readonly lines: { at: number; text: string }[] = [];
 
   private constructor(
     readonly url: string,
     private readonly child: ChildProcess,
   ) {
-    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+      const at = performance.now();
+      const lines = chunk.toString().replace(ANSI_COLOUR, '').split('\n');
+      for (const text of lines) if (text.trim() !== '' && this.lines.length < 5_000) this.lines.push({ at, text });
+    };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
   }

@@ -13,6 +13,9 @@ export interface Write {
   end: number;
   /** Acknowledged (2xx). A write whose request failed (5xx, timeout) may or may not have happened. */
   acknowledged: boolean;
+  /** For the report of a violation: the request and the instance that answered it. */
+  method?: string;
+  instance?: number;
 }
 
 export interface Read {
@@ -21,6 +24,11 @@ export interface Read {
   /** What the read returned for each key it covers (an item read covers one key; a list read all known keys). */
   values: Map<number, string>;
   instance: number;
+  /** For the report of a violation: the path read and how the cache answered (X-Cache, Cache-Status, Age). */
+  path?: string;
+  xCache?: string | null;
+  cacheStatus?: string | null;
+  age?: string | null;
 }
 
 export interface Verdict {

@@ -6,6 +6,8 @@ export interface JsonAnswer {
   xCache: string | null;
   /** `Cache-Status` (RFC 9211): the app's entry, then the edge's (`varnish; hit`) when the request went through one. */
   cacheStatus: string | null;
+  /** `Age` (how long a hit's entry has been stored, in seconds). */
+  age: string | null;
   body: unknown;
 }
 
@@ -35,10 +37,12 @@ export function jsonCall(
         try {
           const xCache = res.headers['x-cache'];
           const cacheStatus = res.headers['cache-status'];
+          const age = res.headers.age;
           resolve({
             status: res.statusCode ?? 0,
             xCache: typeof xCache === 'string' ? xCache : null,
             cacheStatus: typeof cacheStatus === 'string' ? cacheStatus : null,
+            age: typeof age === 'string' ? age : null,
             body: text === '' ? undefined : JSON.parse(text),
           });
         } catch {

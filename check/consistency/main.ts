@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       );
     }
     for (const example of report.examples) console.log(`${store}: violation: ${example}`);
+    for (const line of report.details) console.log(`${store}: ${line}`);
   }
   for (const report of reports) console.log(summaryLine(report));
   process.exit(reports.every((report) => report.violations === 0) ? 0 : 1);

@@ -2,6 +2,7 @@ import { freePort } from '../../test/support/redis-harness';
 import { VarnishProcess } from '../../test/support/varnish-harness';
 import { ADMIN_URL, createDatabase, dropDatabase } from '../../test/support/postgres';
 import { DemoProcess } from './demo-process';
+import { RunEvent, explainRun } from './explain';
 import { checkHistory, percentile } from './history';
 import { Store, startTopology } from './topology';
 import { runWorkload } from './workload';
@@ -60,6 +61,8 @@ export interface ConsistencyReport {
   writeP50Ms: number;
   writeP99Ms: number;
   examples: string[];
+  /** With violations: each in full (the read, the writes), then the fault steps and the instances' log lines, in the run's time. */
+  details: string[];
 }
 
 /** The documented propagation window of the tiered store (docs/consistency.md). */
@@ -111,14 +114,27 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     );
     demos.push(...(await Promise.all(more)));
     log(`${options.store}: ${demos.length} demo processes on ${redis.describe} and a database of their own`);
-    for (const [i, demo] of demos.entries())
-      varnishes.push(await VarnishProcess.start(Number(new URL(demo.url).port), 'default.vcl', edgePorts[i]));
+    // Only with --edge: without it the instances purge no edge, and readers go to them directly.
+    for (const [i, port] of edgePorts.entries()) {
+      varnishes.push(await VarnishProcess.start(Number(new URL(demos[i].url).port), 'default.vcl', port));
+    }
     if (varnishes.length > 0) log(`${options.store}: a Varnish in front of each, every instance purging all of them`);
     const entries = varnishes.length > 0 ? varnishes.map((v) => v.url) : demos.map((d) => d.url);
     const began = performance.now();
     const gate = new WriteGate();
+    const events: RunEvent[] = [];
+    const faultLog = (line: string) => {
+      events.push({ at: performance.now(), source: 'faults', text: line });
+      log(`${line} (${(performance.now() - began).toFixed(0)} ms into the run)`);
+    };
     const faults = options.faults
-      ? redis.faults({ durationMs: options.durationMs, faultMs: options.faultMs, log, gate, instancesUp: () => everyCacheUp(demos) })
+      ? redis.faults({
+          durationMs: options.durationMs,
+          faultMs: options.faultMs,
+          log: faultLog,
+          gate,
+          instancesUp: () => everyCacheUp(demos),
+        })
       : Promise.resolve(0);
     void faults.finally(() => gate.open()).catch(() => undefined); // never leave the writers held
     const workload = await runWorkload({ ...options, instances: entries, gate });
@@ -126,6 +142,9 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
     const writeMs = workload.writes.filter((w) => w.acknowledged).map((w) => w.end - w.start);
     const verdict = checkHistory(workload.writes, workload.reads, options.allowanceMs);
     const inside = verdict.lagsMs.filter((lag) => lag <= options.allowanceMs);
+    for (const [i, demo] of demos.entries()) {
+      events.push(...demo.lines.filter((l) => l.at >= began).map((l) => ({ at: l.at, source: `instance ${i}`, text: l.text })));
+    }
     return {
       store: options.store,
       operations: workload.operations,
@@ -150,6 +169,7 @@ export async function checkConsistency(options: ConsistencyOptions): Promise<Con
             `post ${v.key} read as ${JSON.stringify(v.value)} on instance ${v.instance} at ${(v.readStart - began).toFixed(0)} ms ` +
             `into the run, ${v.lagMs.toFixed(1)} ms after it was replaced`,
         ),
+      details: explainRun(verdict, workload.writes, workload.reads, events, began),
     };
   } finally {
     await Promise.all(varnishes.map((varnish) => varnish.stop()));

@@ -32,6 +32,7 @@ async function reopen(plan: FaultPlan): Promise<void> {
   await plan.instancesUp();
   await sleep(READS_RESUME_MS);
   plan.gate.open();
+  plan.log('writes released');
 }
 
 /** The Redis a run's demo processes share, the variables that point them at it, and its fault schedule. */
@@ -97,6 +98,7 @@ async function sentinelTopology(): Promise<Topology> {
         await redis.loseWriteAndFailOver(async () => {
           await sleep(faultMs / 2);
           await gate.close();
+          log('redis-sentinel: writes held; the master is killed');
         });
         log(`redis-sentinel: replica promoted after ${redis.failoverMs.at(-1)?.toFixed(0)} ms; writes held until every instance is back`);
         await reopen(plan);
@@ -120,19 +122,29 @@ async function clusterTopology(): Promise<Topology> {
     describe: `Redis Cluster (${cluster.nodes.length} nodes, 3 masters with a replica each)`,
     async faults(plan) {
       const { durationMs, faultMs, log, gate } = plan;
+      for (const key of [POSTS_VERSION_KEY, 'cc:t:\u0001generation', 'cc:t:\u0001epoch']) {
+        const shard = await shardOf(cluster, key);
+        log(`redis-cluster: ${JSON.stringify(key)} on master ${shard.master.port}, replica ${shard.replica.port}`);
+      }
       await sleep(durationMs / 3);
       const replica = (await shardOf(cluster, POSTS_VERSION_KEY)).replica.port;
       log(`redis-cluster: CLUSTER FAILOVER on ${replica}`);
       await command(replica, 'CLUSTER', 'FAILOVER');
       await waitFor(async () => /role:master/.test(String(await command(replica, 'INFO', 'replication'))), 'the manual failover', 30_000);
+      log(`redis-cluster: ${replica} is master`);
       await sleep(Math.max(0, durationMs / 3 - faultMs - 3_000));
       log(`redis-cluster: the replica cut off for ${faultMs / 2} ms of writes, then its master killed`);
       const cut = async () => {
         await sleep(faultMs / 2);
         await gate.close();
+        log('redis-cluster: writes held; the master is killed');
       };
       let reopened = Promise.resolve();
-      const tookMs = await loseWriteAndFailOverCluster(cluster, POSTS_VERSION_KEY, cut, 'kill', () => (reopened = reopen(plan)));
+      const elected = () => {
+        log('redis-cluster: the replica is master');
+        reopened = reopen(plan);
+      };
+      const tookMs = await loseWriteAndFailOverCluster(cluster, POSTS_VERSION_KEY, cut, 'kill', elected);
       log(`redis-cluster: replica elected ${tookMs.toFixed(0)} ms after the cut; writes held until every instance is back`);
       await reopened;
       return 2;

@@ -47,6 +47,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   // The Host a load balancer would pass to every instance alike (keys include the host).
   const call = (method: string, path: string, body?: unknown, base = pick(options.instances)): Promise<JsonAnswer | undefined> =>
     jsonCall(agent, `${base}${path}`, method, { body, headers: { host: 'api.example.com' }, timeoutMs: timeout });
+  const numberOf = (base: string) => options.instances.indexOf(base);
   const user = await call('POST', '/api/users', { name: 'Consistency', email: `consistency-${process.pid}-${Date.now()}@example.com` });
   if (user?.status !== 201) throw new Error(`could not create the workload's author: ${JSON.stringify(user)}`);
   const authorId = (user.body as { user: { id: number } }).user.id;
@@ -62,13 +63,14 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   };
   const writeNow = async (method: 'POST' | 'PUT' | 'DELETE', key?: number): Promise<void> => {
     const title = `c${process.pid}-${++titles}`;
+    const base = pick(options.instances);
     const start = performance.now();
     const answer =
       method === 'POST'
-        ? await call('POST', '/api/posts', { title, body: 'consistency', authorId })
+        ? await call('POST', '/api/posts', { title, body: 'consistency', authorId }, base)
         : method === 'PUT'
-          ? await call('PUT', `/api/posts/${key}`, { title })
-          : await call('DELETE', `/api/posts/${key}`);
+          ? await call('PUT', `/api/posts/${key}`, { title }, base)
+          : await call('DELETE', `/api/posts/${key}`, undefined, base);
     const end = performance.now();
     result.operations++;
     const status = answer?.status ?? 0;
@@ -82,7 +84,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       live.add(key);
     }
     if (method === 'DELETE' && acknowledged) live.delete(key!);
-    result.writes.push({ key: key!, value: method === 'DELETE' ? ABSENT : title, start, end, acknowledged });
+    const value = method === 'DELETE' ? ABSENT : title;
+    result.writes.push({ key: key!, value, start, end, acknowledged, method, instance: numberOf(base) });
   };
 
   /** One read through `instance`: a post (a hot one, mostly), or the author's list (which covers every key known when it returns). */
@@ -110,7 +113,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
     const atEdge = answer.cacheStatus?.endsWith('varnish; hit') === true;
     if (atEdge) result.edgeHits++;
     if (atEdge || answer.xCache === 'HIT' || answer.xCache === 'STALE') result.cacheHits++;
-    result.reads.push({ start, end, values, instance });
+    const { xCache, cacheStatus, age } = answer;
+    result.reads.push({ start, end, values, instance, path, xCache, cacheStatus, age });
   };
 
   for (let i = 0; i < 6; i++) await write('POST');

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
+import { noteRedirect, onSlotMaster, redirected } from './cluster-redirect';
 import { FailoverGuard, historyKeyBeside } from './failover-guard';
 import { decodeEntry, encodeEntry } from './entry-codec';
 import { RedisClient, quitClient, warnIfNoEviction } from './redis-client';
@@ -125,7 +126,7 @@ export class RedisCacheStore implements CacheStore {
       const [replid, ...raw] = await this.scripts.rcReadBuffer(keys.length, ...keys);
       return { versions: raw.map(parseVersion), replids: [String(replid)] };
     }
-    const answers = await Promise.all(keys.map((k) => this.scripts.rcReadOneBuffer(k)));
+    const answers = await redirected(this.client, Promise.all(keys.map((k) => this.scripts.rcReadOneBuffer(k))));
     return { versions: answers.map(([, raw]) => parseVersion(raw)), replids: answers.map(([replid]) => String(replid)) };
   }
 
@@ -134,8 +135,9 @@ export class RedisCacheStore implements CacheStore {
     try {
       return await this.client.getBuffer(this.entryKey(key));
     } catch (error) {
-      if (isReplyError(error)) return null;
-      throw error;
+      if (!isReplyError(error)) throw error;
+      noteRedirect(this.client, error); // a moved slot (MOVED) is a miss too
+      return null;
     }
   }
 
@@ -190,23 +192,23 @@ export class RedisCacheStore implements CacheStore {
     // Cluster: the entry and its version keys live on different slots, so no single script can
     // see them all. Check, then write; a fill overtaken in between is refused on read.
     if (!fenceHolds(entry.fence, (await this.versions(tags)).versions)) return false;
-    await Promise.all(tags.map((t) => this.scripts.rcExtend(this.versionKey(t), keep)));
-    await this.client.set(this.entryKey(key), bytes, 'PX', ttl);
+    await redirected(this.client, Promise.all(tags.map((t) => this.scripts.rcExtend(this.versionKey(t), keep))));
+    await redirected(this.client, this.client.set(this.entryKey(key), bytes, 'PX', ttl));
     return true;
   }
 
   /** Current versions, each made (random) where missing and reset where corrupted. */
   async snapshot(tags: readonly string[]): Promise<TagSnapshot> {
     const all = [...tags, GENERATION_TAG];
-    const versions = await Promise.all(
-      all.map(async (tag) => {
-        const versionKey = this.versionKey(tag);
-        const [version, reset] = await this.scripts.rcSnapshot(versionKey, freshVersion(), this.versionTtlMs);
-        if (reset === 1) reportReset(versionKey);
-        return parseVersion(version);
-      }),
-    );
+    const versions = await redirected(this.client, Promise.all(all.map((tag) => this.snapshotOne(tag))));
     return { tags: all, versions };
+  }
+
+  private async snapshotOne(tag: string): Promise<number> {
+    const versionKey = this.versionKey(tag);
+    const [version, reset] = await this.scripts.rcSnapshot(versionKey, freshVersion(), this.versionTtlMs);
+    if (reset === 1) reportReset(versionKey);
+    return parseVersion(version);
   }
 
   async invalidateTags(tags: readonly string[]): Promise<void> {
@@ -215,7 +217,8 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    const [removed] = await Promise.all([this.client.unlink(this.entryKey(key)), this.bump(keyFenceTag(key))]);
+    const unlink = onSlotMaster(this.client, (client) => client.unlink(this.entryKey(key)));
+    const [removed] = await Promise.all([unlink, this.bump(keyFenceTag(key))]);
     await this.replicated();
     return removed > 0;
   }
@@ -226,10 +229,12 @@ export class RedisCacheStore implements CacheStore {
     await Promise.all(this.masters().map((node) => node.wait(this.waitForReplicas, this.waitTimeoutMs)));
   }
 
-  /** INCR where a version exists; nothing where none does (no entry depends on it); reset where corrupted. */
+  /** INCR where a version exists; nothing where none does (no entry depends on it); reset where corrupted. On the slot's master. */
   private async bump(tag: string): Promise<void> {
     const versionKey = this.versionKey(tag);
-    if ((await this.scripts.rcBump(versionKey, freshVersion(), this.versionTtlMs)) === 2) reportReset(versionKey);
+    const fresh = freshVersion();
+    const result = await onSlotMaster(this.client, (client) => defineVersionScripts(client).rcBump(versionKey, fresh, this.versionTtlMs));
+    if (result === 2) reportReset(versionKey);
   }
 
   async clear(): Promise<void> {
