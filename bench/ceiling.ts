@@ -22,6 +22,7 @@ export interface CapturedHit {
 export async function listenCeiling(
   adapter: 'express' | 'fastify',
   redisUrl?: string,
+  routed = false,
 ): Promise<{ port: number; close: () => Promise<unknown> }> {
   const hit = JSON.parse(readFileSync(process.env.BENCH_CEILING_HIT!, 'utf8')) as CapturedHit;
   const body = Buffer.from(hit.body, 'base64');
@@ -36,18 +37,25 @@ export async function listenCeiling(
   const closeRedis = () => redis?.quit();
   if (adapter === 'fastify') {
     const app = fastify();
-    app.addHook('onRequest', (request, reply, done) => {
-      if (request.url !== '/cached') return done();
-      read((bytes) => void reply.code(hit.status).headers(hit.headers).send(bytes), done);
-    });
+    // `routed`: after routing, from the route's handler (where a transparent lane answers: after the router and the hooks).
+    if (routed) app.get('/cached', (_request, reply) => void reply.code(hit.status).headers(hit.headers).send(body));
+    else {
+      app.addHook('onRequest', (request, reply, done) => {
+        if (request.url !== '/cached') return done();
+        read((bytes) => void reply.code(hit.status).headers(hit.headers).send(bytes), done);
+      });
+    }
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { port: (app.server.address() as { port: number }).port, close: async () => (await app.close(), closeRedis()) };
   }
   const app = express();
-  app.use((request, response, next) => {
-    if (request.url !== '/cached') return next();
-    read((bytes) => void response.status(hit.status).set(hit.headers).send(bytes), next);
-  });
+  if (routed) app.get('/cached', (_request, response) => void response.status(hit.status).set(hit.headers).send(body));
+  else {
+    app.use((request, response, next) => {
+      if (request.url !== '/cached') return next();
+      read((bytes) => void response.status(hit.status).set(hit.headers).send(bytes), next);
+    });
+  }
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

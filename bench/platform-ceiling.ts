@@ -41,6 +41,21 @@ interface Row {
 const ROWS: Row[] = [
   { id: 'ceiling', label: 'ceiling: plain platform, the hit’s bytes from memory', server: 'ceiling', against: 'ceiling', target: 1 },
   { id: 'lane', label: 'fast-lane hit, memory store', server: 'ours-lane', against: 'ceiling', target: 0.85 },
+  // The floor of a lane that answers after routing (issue #19): the plain platform's route handler.
+  {
+    id: 'ceiling-routed',
+    label: 'ceiling after routing: a plain route handler, the hit’s bytes',
+    server: 'ceiling-routed',
+    against: 'ceiling-routed',
+    target: 1,
+  },
+  {
+    id: 'lane-vs-routed',
+    label: 'fast-lane hit, memory store, vs the routed ceiling',
+    server: 'ours-lane',
+    against: 'ceiling-routed',
+    target: 0.85,
+  },
   { id: 'lane-tiered', label: 'fast-lane hit, tiered store (L1)', server: 'ours-tiered-lane', against: 'ceiling', target: 0.85 },
   {
     id: 'ceiling-redis',
@@ -105,6 +120,7 @@ export async function ceilingSection<S extends { url: string }>(
   try {
     await assertSame(`${servers.get('ceiling')!.url}/cached`, hit, 'memory ceiling');
     await assertSame(`${servers.get('ceiling-redis')!.url}/cached`, hit, 'Redis ceiling');
+    await assertSame(`${servers.get('ceiling-routed')!.url}/cached`, hit, 'routed ceiling');
     await assertSame(`${lane.url}/cached`, hit, 'fast lane (a second hit)');
     const runs = new Map<string, Load[]>(ROWS.map((r) => [r.id, []]));
     for (let round = 0; round < runner.rounds; round++) {

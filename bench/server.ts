@@ -214,11 +214,14 @@ const modules = {
 } as const;
 
 async function main(): Promise<void> {
-  const [scenario, adapter] = process.argv.slice(2) as [keyof typeof modules | 'ceiling' | 'ceiling-redis', 'express' | 'fastify'];
+  const [scenario, adapter] = process.argv.slice(2) as [
+    keyof typeof modules | 'ceiling' | 'ceiling-redis' | 'ceiling-routed',
+    'express' | 'fastify',
+  ];
   let close: () => Promise<unknown>;
   let port: number;
-  if (scenario === 'ceiling' || scenario === 'ceiling-redis') {
-    ({ port, close } = await listenCeiling(adapter, scenario === 'ceiling-redis' ? REDIS_URL : undefined));
+  if (scenario === 'ceiling' || scenario === 'ceiling-redis' || scenario === 'ceiling-routed') {
+    ({ port, close } = await listenCeiling(adapter, scenario === 'ceiling-redis' ? REDIS_URL : undefined, scenario === 'ceiling-routed'));
   } else {
     const app =
       adapter === 'fastify'
