@@ -1,4 +1,4 @@
-import { CanActivate, Controller, Get, INestApplication, Injectable, Module, Type, UseGuards } from '@nestjs/common';
+import { CanActivate, Controller, Get, Header, INestApplication, Injectable, Module, Type, UseGuards } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { CacheEvents, Cacheable, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
@@ -54,6 +54,36 @@ class MethodGuarded {
   }
 }
 
+/** String bodies with content types `res.send` treats apart: with a UTF-8 charset, with another, with none. */
+@Controller('texts')
+class Texts {
+  @Get('json')
+  @Cacheable()
+  json() {
+    return { text: 'x'.repeat(1200) };
+  }
+
+  @Get('csv')
+  @Cacheable()
+  @Header('Content-Type', 'text/csv')
+  csv() {
+    return 'a,b\n'.repeat(400);
+  }
+
+  @Get('latin1')
+  @Cacheable()
+  @Header('Content-Type', 'text/plain; charset=iso-8859-1')
+  latin1() {
+    return 'short';
+  }
+
+  @Get('html')
+  @Cacheable()
+  html() {
+    return '<p>hello</p>';
+  }
+}
+
 @Controller('c')
 @UseGuards(CountingGuard)
 class ControllerGuarded {
@@ -97,6 +127,32 @@ function guardApp(adapter: string, globalGuard: boolean): Promise<LaneApp> {
 }
 
 describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
+  it('a hit of a string body is the same bytes from the lane as from the interceptor, whatever its content type', async () => {
+    const withLane = (fastLane: boolean) => {
+      @Module({ imports: [ResponseCacheModule.forRoot({ fastLane })], controllers: [Texts] })
+      class TextsModule {}
+      return laneApp(adapter, TextsModule);
+    };
+    const lane = await withLane(true);
+    const interceptor = await withLane(false);
+    const PER_RESPONSE = ['date', 'age', 'cache-status', 'connection', 'keep-alive'];
+    const hitOf = async (url: string, path: string) => {
+      await rawRequest(url, { path });
+      const { status, headers, body } = await rawRequest(url, { path });
+      return { status, body, headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !PER_RESPONSE.includes(name))) };
+    };
+    try {
+      for (const path of ['/texts/json', '/texts/csv', '/texts/latin1', '/texts/html']) {
+        const fromLane = await hitOf(lane.url, path);
+        expect(fromLane.headers['x-cache']).toBe('HIT');
+        expect(fromLane).toEqual(await hitOf(interceptor.url, path));
+      }
+      expect(lane.laneHits()).toBe(4);
+    } finally {
+      await Promise.all([lane.app.close(), interceptor.app.close()]);
+    }
+  });
+
   it('runs after what main.ts registered (app.use() on Express, an onRequest hook on Fastify)', async () => {
     @Module({ imports: [ResponseCacheModule.forRoot({ fastLane: true })], controllers: [MethodGuarded] })
     class PlainModule {}

@@ -22,6 +22,11 @@ export interface HttpExchange {
   headerNames(): string[];
   /** What the platform sends as these bytes unchanged (Nest would serialize a Buffer as JSON on Express). */
   bytes(body: Buffer): unknown;
+  /**
+   * Sends a string body that Nest's reply would send as it is, given as its UTF-8 bytes (the same
+   * bytes on the wire, without encoding them again); false when the platform's reply must send it.
+   */
+  sendEncoded(bytes: Buffer): boolean;
   /** The platform's route that the request was routed to (undefined before routing). */
   routeId(): RouteId | undefined;
   /**
@@ -95,6 +100,7 @@ interface ExpressResponse {
   getHeaderNames(): string[];
   getHeader(name: string): number | string | string[] | undefined;
   setHeader(name: string, value: string): void;
+  send(body: Buffer): unknown;
 }
 
 interface FastifyRequest {
@@ -163,6 +169,17 @@ class ExpressExchange implements HttpExchange {
   bytes(body: Buffer): unknown {
     return new StreamableFile(body, { length: body.length });
   }
+  /**
+   * Nest's reply sends a string with `res.send`, which sends a Buffer's bytes the same way but for
+   * one thing: for a string it makes the `Content-Type` say `charset=utf-8`. So only where it does
+   * already (JSON, text from a handler); any other type goes through the reply.
+   */
+  sendEncoded(bytes: Buffer): boolean {
+    const type = this.res.getHeader('content-type');
+    if (typeof type !== 'string' || !/;\s*charset=utf-8\s*(;|$)/i.test(type)) return false;
+    this.res.send(bytes);
+    return true;
+  }
   routeId(): RouteId | undefined {
     return this.req.route;
   }
@@ -222,6 +239,10 @@ class FastifyExchange implements HttpExchange {
   }
   bytes(body: Buffer): unknown {
     return body;
+  }
+  /** A Fastify hit's body is bytes already: the reply sends it. */
+  sendEncoded(): boolean {
+    return false;
   }
   routeId(): RouteId | undefined {
     return fastifyRoute(this.req);

@@ -11,6 +11,7 @@ import { keyedHeaders } from '../plan/route-plan';
 import { requestRefusal } from '../policy/cache-policy';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
+import { bodyBytes } from '../store/body-bytes';
 import { installLane } from './lane-install';
 
 /**
@@ -82,6 +83,8 @@ export class FastLane implements OnModuleInit {
     }
     const body = this.hits.hit(exchange, known.plan, entry, now, known.tags);
     this.telemetry.request('hit', known.route, key, lookup.started, LANE_REASON);
+    // A string body is the entry's identity body: its bytes are encoded once per entry, not per hit.
+    if (typeof body === 'string' && exchange.sendEncoded(bodyBytes(entry))) return true;
     void this.adapterHost!.httpAdapter.reply(lookup.response, body);
     return true;
   }
