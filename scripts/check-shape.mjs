@@ -12,7 +12,7 @@ import ts from 'typescript';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'libs', 'response-cache', 'src');
 const MAX_FUNCTION_LINES = 40;
-const MAX_FILE_LINES = 310;
+const MAX_FILE_LINES = 300;
 
 /** Top first. A folder of src/, or a file at its root. */
 export const LAYERS = [
@@ -68,7 +68,7 @@ for (const file of sources(src)) {
   const text = readFileSync(file, 'utf8');
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const name = relative(src, file);
-  const lines = text.split('\n').length;
+  const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
   if (lines > MAX_FILE_LINES) problems.push(`${name}: ${lines} lines (at most ${MAX_FILE_LINES})`);
   const targets = [];
   for (const statement of source.statements) {

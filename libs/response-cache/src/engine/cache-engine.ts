@@ -12,8 +12,7 @@ import { fenceTagsOf, rekeyFence } from './fences';
 
 /**
  * The cache engine, internal: what the interceptor, the fast lane, the admin API and the public
- * `ResponseCacheService` run on (`lookup`, `fill`, `put`, `invalidateTags`, `delete`, `clear`).
- * Resolved once at startup by each of them.
+ * `ResponseCacheService` run on, each resolving it once at startup.
  *
  * It never lets a store failure reach the caller: reads become misses, writes are dropped,
  * and each failure is reported as a `store-error` event (logged, at most once a second).
@@ -28,7 +27,6 @@ export class CacheEngine implements OnModuleDestroy {
   /** The cross-instance lease of cold keys, when a `stampede.lock` is configured. */
   private readonly lease?: FillLease;
 
-  /** @internal */
   constructor(
     @Inject(RESPONSE_CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly telemetry: CacheTelemetry,
@@ -99,12 +97,12 @@ export class CacheEngine implements OnModuleDestroy {
     }
   }
 
-  /** @internal Invalidations still waiting for the store to take them. */
+  /** Invalidations still waiting for the store to take them. */
   get pendingInvalidations(): number {
     return this.pending.size;
   }
 
-  /** @internal Retries the invalidations the store refused; true when none is left. */
+  /** Retries the invalidations the store refused; true when none is left. */
   retryPending(): Promise<boolean> {
     return this.pending.retry();
   }
@@ -116,7 +114,6 @@ export class CacheEngine implements OnModuleDestroy {
   }
 
   /**
-   * @internal
    * The stored entry (fresh or not: the caller decides), undefined, or STORE_FAILED (at once when the
    * store holds it in process memory, else a promise). Passing
    * the entry's expected `tags` lets a remote store validate it in one round trip.
@@ -144,7 +141,6 @@ export class CacheEngine implements OnModuleDestroy {
   }
 
   /**
-   * @internal
    * Runs `produce` once per key at a time. The first caller (the leader) snapshots the fence
    * before producing and hands the entry to the callers that joined meanwhile as soon as it has
    * it, if the entry's fence still holds then (an invalidation acknowledged after the leader's
@@ -221,7 +217,6 @@ export class CacheEngine implements OnModuleDestroy {
   }
 
   /**
-   * @internal
    * Refreshes `key` in the background unless a fill of it is already running here (one refresh
    * per key, however many requests see the stale entry). A failing refresh leaves the stale
    * entry in place until its window ends.
