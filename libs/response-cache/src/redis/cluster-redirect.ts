@@ -1,6 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
-
-type RedisClient = Redis | Cluster;
+import type { Cluster } from 'ioredis';
+import type { RedisClient } from './redis-client';
 
 /** Redirects one write follows: a failover moves a slot once; more means the slot map is in flux (the write fails and is replayed). */
 const MAX_REDIRECTS = 3;

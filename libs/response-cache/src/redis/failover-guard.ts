@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-
-type RedisClient = Redis | Cluster;
+import type { RedisClient } from './redis-client';
 
 /**
  * A new history: the replication ids or run ids in ARGV[3..] are not all members of the set under

@@ -1,9 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 import { REPLICATION_ID_LUA } from './failover-guard';
-
-type RedisClient = Redis | Cluster;
+import type { RedisClient } from './redis-client';
 
 /** What a version that is missing (evicted, expired) or unreadable (garbage) reads as: never a recorded one. */
 export const UNKNOWN_VERSION = -1;
