@@ -179,7 +179,7 @@ export class CacheEngine implements OnModuleDestroy {
     let written: Promise<boolean> | undefined;
     try {
       // Across instances: one holds the lease and fills; the others wait for it to land.
-      token = await lease?.acquire(key);
+      if (lease !== undefined) token = await lease.acquire(key);
       if (lease !== undefined && token === undefined) {
         const landed = await lease.awaitFill(key, tags);
         if (landed !== undefined) {
