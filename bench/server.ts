@@ -24,6 +24,7 @@ import { createKeyv } from '@keyv/redis';
 import { Cacheable, ResponseCacheInterceptor, ResponseCacheModule } from 'nestjs-response-cache';
 import type { ResponseCacheModuleOptions } from 'nestjs-response-cache';
 import { listenCeiling } from './ceiling';
+import { listenLaneFloor } from './lane-floor';
 import { PAYLOAD } from './payload';
 import { RedisCacheStore, RedisStampedeLock, TieredCacheStore, createRedisClient, duplicateClient } from 'nestjs-response-cache/redis';
 
@@ -215,13 +216,15 @@ const modules = {
 
 async function main(): Promise<void> {
   const [scenario, adapter] = process.argv.slice(2) as [
-    keyof typeof modules | 'ceiling' | 'ceiling-redis' | 'ceiling-routed',
+    keyof typeof modules | 'ceiling' | 'ceiling-redis' | 'ceiling-routed' | 'lane-floor',
     'express' | 'fastify',
   ];
   let close: () => Promise<unknown>;
   let port: number;
   if (scenario === 'ceiling' || scenario === 'ceiling-redis' || scenario === 'ceiling-routed') {
     ({ port, close } = await listenCeiling(adapter, scenario === 'ceiling-redis' ? REDIS_URL : undefined, scenario === 'ceiling-routed'));
+  } else if (scenario === 'lane-floor') {
+    ({ port, close } = await listenLaneFloor(adapter));
   } else {
     const app =
       adapter === 'fastify'

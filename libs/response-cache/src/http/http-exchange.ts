@@ -23,8 +23,9 @@ export interface HttpExchange {
   /** What the platform sends as these bytes unchanged (Nest would serialize a Buffer as JSON on Express). */
   bytes(body: Buffer): unknown;
   /**
-   * Sends a string body that Nest's reply would send as it is, given as its UTF-8 bytes (the same
-   * bytes on the wire, without encoding them again); false when the platform's reply must send it.
+   * Sends a hit's body as Nest's reply would send it, given as its bytes (a string body as its
+   * UTF-8 bytes: the same bytes on the wire, without encoding them again); false (nothing sent)
+   * when only the platform's reply through Nest sends it right.
    */
   sendEncoded(bytes: Buffer): boolean;
   /** The platform's route that the request was routed to (undefined before routing). */
@@ -115,6 +116,7 @@ interface FastifyRequest {
 
 interface FastifyReply {
   statusCode: number;
+  send(body: Buffer): unknown;
   code(code: number): unknown;
   header(name: string, value: string): unknown;
   getHeader(name: string): number | string | string[] | undefined;
@@ -240,9 +242,10 @@ class FastifyExchange implements HttpExchange {
   bytes(body: Buffer): unknown {
     return body;
   }
-  /** A Fastify hit's body is bytes already: the reply sends it. */
-  sendEncoded(): boolean {
-    return false;
+  /** Nest's reply hands a Buffer to `reply.send` as it is (it only treats streams and errors apart). */
+  sendEncoded(bytes: Buffer): boolean {
+    this.reply.send(bytes);
+    return true;
   }
   routeId(): RouteId | undefined {
     return fastifyRoute(this.req);

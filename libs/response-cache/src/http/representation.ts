@@ -237,9 +237,23 @@ function gzipEtag(etag: string): string {
   return `${etag.slice(0, -1)}-gzip"`;
 }
 
+/** `Accept-Encoding` values seen and whether they accept gzip (clients send a handful; bounded all the same). */
+const gzipAccepted = new Map<string, boolean>();
+
 /** RFC 9110 §12.5.3: gzip (or x-gzip, or *) with a q-value above 0. */
 export function acceptsGzip(header: string | string[] | undefined): boolean {
   if (header === undefined) return false;
+  if (typeof header !== 'string') return parseAcceptsGzip(header);
+  let accepts = gzipAccepted.get(header);
+  if (accepts === undefined) {
+    if (gzipAccepted.size >= 256) gzipAccepted.clear();
+    accepts = parseAcceptsGzip(header);
+    gzipAccepted.set(header, accepts);
+  }
+  return accepts;
+}
+
+function parseAcceptsGzip(header: string | string[]): boolean {
   let gzipQ: number | undefined;
   let anyQ: number | undefined;
   for (const part of (Array.isArray(header) ? header.join(',') : header).split(',')) {

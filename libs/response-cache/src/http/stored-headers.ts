@@ -56,7 +56,7 @@ export function varyNames(value: string | undefined): string[] {
  * case). The handler's value is never replaced, only added to.
  */
 export function mergeVary(handler: string | undefined, route: string | undefined): string | undefined {
-  if (route === undefined) return handler;
+  if (route === undefined || handler === route) return handler;
   if (handler === undefined) return route;
   if (varyNames(handler).includes('*')) return handler;
   const seen = new Set(varyNames(handler));

@@ -62,14 +62,17 @@ export function normalizePath(path: string): string {
   return out === '' ? '/' : out;
 }
 
+/** RFC 3986's path characters but `%`: such a path is its own escaped form. */
+const PATH_CHARS = /^[A-Za-z0-9\-_.!~*'()/:@&=+$,;]*$/;
+
 /**
  * The path as received, made safe for a key without decoding anything: `%` and every character
  * outside RFC 3986's path characters are escaped, so that distinct spellings stay distinct keys
  * and no spelling can forge a key's `|` separators.
  */
 export function escapePath(path: string): string {
+  if (PATH_CHARS.test(path)) return path === '' ? '/' : path;
   if (CONTROL.test(path)) throw new InvalidKeyPartError();
-  if (path === '') return '/';
   try {
     return path.replace(/[^A-Za-z0-9\-_.!~*'()/:@&=+$,;]+/g, (run) => encodeURIComponent(run));
   } catch {
@@ -91,11 +94,18 @@ function flatten(prefix: string, value: unknown, pairs: string[][]): void {
   }
 }
 
+/** True for a query without parameters (parsed queries may have no prototype: no `Object.keys` array for it). */
+function isEmpty(query: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in query) return false;
+  return true;
+}
+
 /**
  * Canonical query string: parameters sorted by name, repeated parameters kept in the order the
  * handler sees them, nested objects (extended parsers) as `a[b]=…`, everything percent-encoded.
  */
 export function canonicalQuery(query: Readonly<Record<string, unknown>>, dropParam?: string | false): string {
+  if (isEmpty(query)) return '';
   const pairs: string[][] = [];
   for (const name of Object.keys(query).sort()) {
     if (name === dropParam) continue;

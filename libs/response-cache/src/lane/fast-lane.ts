@@ -33,9 +33,14 @@ export class FastLane implements OnModuleInit {
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
+  /** The app's adapter is Nest's own (not a subclass whose `reply` may do more): the lane may send bytes itself. */
+  private nestReply = false;
+
   onModuleInit(): void {
     if (!this.options.fastLane) return;
     const adapter = this.adapterHost?.httpAdapter;
+    const adapterClass = adapter === undefined ? undefined : (Object.getPrototypeOf(adapter) as object).constructor.name;
+    this.nestReply = adapterClass === 'FastifyAdapter' || adapterClass === 'ExpressAdapter';
     if (adapter === undefined || !installLane(adapter, (request, response) => this.serve(request, response))) {
       new Logger('ResponseCache').warn(
         'fastLane is on, but the app has no Express or Fastify HTTP adapter: hits go through the interceptor.',
@@ -65,7 +70,7 @@ export class FastLane implements OnModuleInit {
     const target = keyTarget(options, exchange);
     const known = target === undefined ? undefined : this.learned.find(target, routeId);
     if (target === undefined || known === undefined) return false;
-    const key = requestKey(options, exchange, known.plan, target, keyedHeaders(known.plan, target));
+    const key = laneKey(options, exchange, known, target);
     if (key === undefined) return false;
     const found = this.hits.find(request as object, key, known.tags);
     const lookup: Lookup = { request: request as object, response, exchange, known, key, started };
@@ -83,11 +88,23 @@ export class FastLane implements OnModuleInit {
     }
     const body = this.hits.hit(exchange, known.plan, entry, now, known.tags);
     this.telemetry.request('hit', known.route, key, lookup.started, LANE_REASON);
-    // A string body is the entry's identity body: its bytes are encoded once per entry, not per hit.
-    if (typeof body === 'string' && exchange.sendEncoded(bodyBytes(entry))) return true;
+    // The body's bytes, sent by the platform as Nest's reply would (a string body is the entry's
+    // identity body: its bytes are encoded once per entry, not per hit).
+    const bytes = typeof body === 'string' ? bodyBytes(entry) : body;
+    if (this.nestReply && Buffer.isBuffer(bytes) && exchange.sendEncoded(bytes)) return true;
     void this.adapterHost!.httpAdapter.reply(lookup.response, body);
     return true;
   }
+}
+
+/**
+ * The request's key. Without keyed headers it depends on the target and the handler alone (the
+ * lane answers GET and HEAD, keyed alike, and no identity), so it is built once per learned target.
+ */
+function laneKey(options: ResolvedCacheOptions, exchange: HttpExchange, known: LearnedTarget, target: string): string | undefined {
+  const headers = keyedHeaders(known.plan, target);
+  if (headers.length > 0) return requestKey(options, exchange, known.plan, target, headers);
+  return (known.laneKey ??= requestKey(options, exchange, known.plan, target, headers));
 }
 
 interface Lookup {
