@@ -3,7 +3,8 @@ import { Clock, systemClock } from '../clock';
 import { CacheEntry, CacheStore, KeyPage, StoreStats, TagSnapshot, fenceHolds, keyFenceTag } from '../store/cache-store';
 import { noteRedirect, onSlotMaster, redirected } from './cluster-redirect';
 import { FailoverGuard, historyKeyBeside } from './failover-guard';
-import { decodeEntry, encodeEntry } from './entry-codec';
+import { DecodedEntries } from './decoded-entries';
+import { encodeEntry } from './entry-codec';
 import { RedisClient, quitClient, warnIfNoEviction } from './redis-client';
 import type { RedisCacheStoreOptions } from './redis-store-options';
 import { entryKeyBatches, scanEntryKeys } from './redis-scan';
@@ -40,6 +41,7 @@ export class RedisCacheStore implements CacheStore {
   private readonly waitTimeoutMs: number;
   /** Failover safety: a new epoch (generation) for every new history of the data set. */
   private readonly failover: FailoverGuard;
+  private readonly decoded = new DecodedEntries();
 
   /** How many new epochs this store started: the histories (failovers, restarts, new servers) it was the first instance to meet. */
   get failoverEpochs(): number {
@@ -137,7 +139,8 @@ export class RedisCacheStore implements CacheStore {
     const expected = [...(fenceTags ?? []), GENERATION_TAG];
     const [raw, read] = await this.read(key, expected);
     if (raw === null) return undefined;
-    const decoded = await decodeEntry(raw);
+    const decoding = this.decoded.decode(key, raw);
+    const decoded = decoding instanceof Promise ? await decoding : decoding;
     // Unreadable (corrupted, another version): a miss, and the next fill replaces it.
     if (decoded === undefined || this.clock.now() >= decoded.retainUntil) return undefined;
     const entry = decoded.entry;

@@ -109,10 +109,16 @@ export function freshVersion(): string {
   return String(randomInt(2 ** 40, 2 ** 40 + 2 ** 47));
 }
 
-/** A version as read: a decimal integer, else {@link UNKNOWN_VERSION}. */
+/** A version as read: a decimal integer of 1 to 15 digits, else {@link UNKNOWN_VERSION} (read digit by digit: no string per read). */
 export function parseVersion(raw: string | Buffer | null | undefined): number {
-  const text = Buffer.isBuffer(raw) ? raw.toString('latin1') : raw;
-  return typeof text === 'string' && /^\d{1,15}$/.test(text) ? Number(text) : UNKNOWN_VERSION;
+  if (raw === null || raw === undefined || raw.length === 0 || raw.length > 15) return UNKNOWN_VERSION;
+  let value = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const digit = (typeof raw === 'string' ? raw.charCodeAt(i) : raw[i]) - 48;
+    if (digit < 0 || digit > 9) return UNKNOWN_VERSION;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Server errors (WRONGTYPE and the like) are about one key's content, not the connection. */
