@@ -2,7 +2,7 @@
  * The floor of the fast lane inside a Nest app: the same Nest app (its platform adapter with every
  * hook and middleware Nest registers) with the lane's hook in the lane's place (a Fastify
  * `preHandler` added after the app's hooks, or a wrapper around the Express route's handler), that
- * sends the captured hit's bytes and does no cache work at all. The lane's cost over this floor is
+ * sends the captured hit's bytes (as the ceilings do: {@link ceilingBody}) and does no cache work at all. The lane's cost over this floor is
  * the cache's own; the floor's over the plain platform is Nest's adapter, which a transparent lane
  * cannot skip (issue #19).
  */
@@ -10,7 +10,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { readFileSync } from 'node:fs';
-import type { CapturedHit } from './ceiling';
+import { CapturedHit, ceilingBody } from './ceiling';
 
 @Controller()
 class FloorController {
@@ -25,13 +25,17 @@ class FloorModule {}
 
 type Next = (error?: unknown) => void;
 interface Layer {
-  handle: (request: unknown, response: { status(code: number): { set(h: object): { send(b: Buffer): void } } }, next: Next) => void;
+  handle: (
+    request: unknown,
+    response: { status(code: number): { set(h: object): { send(b: Buffer | string): void } } },
+    next: Next,
+  ) => void;
   route?: { path: string; stack: Layer[] };
 }
 
 export async function listenLaneFloor(adapter: 'express' | 'fastify'): Promise<{ port: number; close: () => Promise<unknown> }> {
   const hit = JSON.parse(readFileSync(process.env.BENCH_CEILING_HIT!, 'utf8')) as CapturedHit;
-  const body = Buffer.from(hit.body, 'base64');
+  const body = ceilingBody(hit, adapter);
   const app =
     adapter === 'fastify'
       ? await NestFactory.create(FloorModule, new FastifyAdapter(), { logger: false })
@@ -55,5 +59,5 @@ export async function listenLaneFloor(adapter: 'express' | 'fastify'): Promise<{
 }
 
 interface FastifyReply {
-  code(status: number): { headers(h: object): { send(b: Buffer): unknown } };
+  code(status: number): { headers(h: object): { send(b: Buffer | string): unknown } };
 }

@@ -1,5 +1,7 @@
 import { CanActivate, Controller, Get, Header, INestApplication, Injectable, Module, Type, UseGuards } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { CacheEvents, Cacheable, MemoryCacheStore, ResponseCacheModule } from 'nestjs-response-cache';
 import { ManualClock } from 'nestjs-response-cache/testing';
@@ -82,6 +84,13 @@ class Texts {
   html() {
     return '<p>hello</p>';
   }
+
+  @Get('json-nocharset')
+  @Cacheable()
+  @Header('Content-Type', 'application/json')
+  jsonWithoutCharset() {
+    return { text: 'y'.repeat(100) };
+  }
 }
 
 @Controller('c')
@@ -138,20 +147,55 @@ describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
     const lane = await withLane(true);
     const interceptor = await withLane(false);
     const PER_RESPONSE = ['date', 'age', 'cache-status', 'connection', 'keep-alive'];
+    const CONTENT = ['content-type', 'content-length'];
     const hitOf = async (url: string, path: string) => {
-      await rawRequest(url, { path });
+      const miss = await rawRequest(url, { path });
       const { status, headers, body } = await rawRequest(url, { path });
+      // The content as the handler's response sent it (uncached): the same type, length and bytes.
+      expect({ body, headers: CONTENT.map((name) => headers[name]) }).toEqual({
+        body: miss.body,
+        headers: CONTENT.map((name) => miss.headers[name]),
+      });
       return { status, body, headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !PER_RESPONSE.includes(name))) };
     };
     try {
-      for (const path of ['/texts/json', '/texts/csv', '/texts/latin1', '/texts/html']) {
+      for (const path of ['/texts/json', '/texts/csv', '/texts/latin1', '/texts/html', '/texts/json-nocharset']) {
         const fromLane = await hitOf(lane.url, path);
         expect(fromLane.headers['x-cache']).toBe('HIT');
         expect(fromLane).toEqual(await hitOf(interceptor.url, path));
       }
-      expect(lane.laneHits()).toBe(4);
+      expect(lane.laneHits()).toBe(5);
     } finally {
       await Promise.all([lane.app.close(), interceptor.app.close()]);
+    }
+  });
+
+  it("answers through the app's own adapter when it extends Nest's (its reply may do more)", async () => {
+    class OwnExpress extends ExpressAdapter {
+      override reply(response: unknown, body: unknown, status?: number) {
+        (response as { setHeader(n: string, v: string): void }).setHeader('X-Adapter', 'own');
+        return super.reply(response, body, status);
+      }
+    }
+    class OwnFastify extends FastifyAdapter {
+      override reply(response: unknown, body: unknown, status?: number) {
+        (response as { header(n: string, v: string): void }).header('X-Adapter', 'own');
+        return super.reply(response as never, body, status);
+      }
+    }
+    @Module({ imports: [ResponseCacheModule.forRoot({ fastLane: true })], controllers: [Texts] })
+    class OwnAdapterModule {}
+    const app = await NestFactory.create(OwnAdapterModule, adapter === 'fastify' ? new OwnFastify() : new OwnExpress(), { logger: false });
+    let hits = 0;
+    app.get(CacheEvents).subscribe((event) => void (event.type === 'hit' && event.reason === 'fast-lane' && hits++));
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      expect((await rawRequest(url, { path: '/texts/json' })).headers['x-adapter']).toBe('own');
+      const hit = await rawRequest(url, { path: '/texts/json' });
+      expect([hits, hit.headers['x-cache'], hit.headers['x-adapter']]).toEqual([1, 'HIT', 'own']);
+    } finally {
+      await app.close();
     }
   });
 

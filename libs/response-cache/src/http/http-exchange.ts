@@ -1,5 +1,7 @@
 import { StreamableFile } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
+import { bodyBytes } from '../store/body-bytes';
+import type { CacheEntry, DraftEntry } from '../store/cache-store';
 
 /**
  * The little the cache needs of a request and its response, the same on Express and Fastify.
@@ -22,12 +24,14 @@ export interface HttpExchange {
   headerNames(): string[];
   /** What the platform sends as these bytes unchanged (Nest would serialize a Buffer as JSON on Express). */
   bytes(body: Buffer): unknown;
+  /** What a hit of `entry` hands to Nest's reply as its identity body: the cheapest value the platform sends as the entry's bytes. */
+  identityBody(entry: CacheEntry | DraftEntry): unknown;
   /**
-   * Sends a hit's body as Nest's reply would send it, given as its bytes (a string body as its
-   * UTF-8 bytes: the same bytes on the wire, without encoding them again); false (nothing sent)
-   * when only the platform's reply through Nest sends it right.
+   * Sends a hit's body (an {@link identityBody} or bytes) as Nest's reply would send it, the same
+   * bytes on the wire without encoding them again; false (nothing sent) when only the platform's
+   * reply through Nest sends it right.
    */
-  sendEncoded(bytes: Buffer): boolean;
+  sendHit(body: unknown, entry: CacheEntry): boolean;
   /** The platform's route that the request was routed to (undefined before routing). */
   routeId(): RouteId | undefined;
   /**
@@ -67,6 +71,16 @@ function fastifyRoute(request: object): RouteId | undefined {
   routeByFastifySymbol ??= symbolOf(context, 'fastify.routeByFastify');
   const madeByFastify = routeByFastifySymbol !== undefined && (context as Record<symbol, unknown>)[routeByFastifySymbol] === true;
   return madeByFastify ? url : `HEAD ${url}`;
+}
+
+/** Fastify's symbol of a reply's own serializer (`reply.serializer()`), found on the first hit. */
+let replySerializerSymbol: symbol | undefined;
+/** Above this many characters a body goes as bytes: a string would be copied into the head's write. */
+const STRING_BODY_MAX = 16 * 1024;
+
+/** The `Content-Type` says `charset=utf-8`. */
+function saysUtf8(type: number | string | string[] | undefined): boolean {
+  return typeof type === 'string' && /;\s*charset=utf-8\s*(;|$)/i.test(type);
 }
 
 /** A value as the platform sends it. */
@@ -116,7 +130,7 @@ interface FastifyRequest {
 
 interface FastifyReply {
   statusCode: number;
-  send(body: Buffer): unknown;
+  send(body: Buffer | string): unknown;
   code(code: number): unknown;
   header(name: string, value: string): unknown;
   getHeader(name: string): number | string | string[] | undefined;
@@ -171,15 +185,19 @@ class ExpressExchange implements HttpExchange {
   bytes(body: Buffer): unknown {
     return new StreamableFile(body, { length: body.length });
   }
+  /** The body as the handler's value was sent: a string, which `res.send` encodes. */
+  identityBody(entry: CacheEntry | DraftEntry): unknown {
+    return entry.body;
+  }
   /**
    * Nest's reply sends a string with `res.send`, which sends a Buffer's bytes the same way but for
    * one thing: for a string it makes the `Content-Type` say `charset=utf-8`. So only where it does
-   * already (JSON, text from a handler); any other type goes through the reply.
+   * already (JSON, text from a handler), with the bytes encoded once per entry; any other type
+   * goes through the reply.
    */
-  sendEncoded(bytes: Buffer): boolean {
-    const type = this.res.getHeader('content-type');
-    if (typeof type !== 'string' || !/;\s*charset=utf-8\s*(;|$)/i.test(type)) return false;
-    this.res.send(bytes);
+  sendHit(body: unknown, entry: CacheEntry): boolean {
+    if (typeof body !== 'string' || !saysUtf8(this.res.getHeader('content-type'))) return false;
+    this.res.send(bodyBytes(entry));
     return true;
   }
   routeId(): RouteId | undefined {
@@ -242,9 +260,21 @@ class FastifyExchange implements HttpExchange {
   bytes(body: Buffer): unknown {
     return body;
   }
-  /** Nest's reply hands a Buffer to `reply.send` as it is (it only treats streams and errors apart). */
-  sendEncoded(bytes: Buffer): boolean {
-    this.reply.send(bytes);
+  /**
+   * A small body as its string where the `Content-Type` says UTF-8 and no reply serializer is set:
+   * Fastify then sends it as it is, in one write with the head (as it sends a handler's
+   * serialized value); otherwise its bytes, encoded once per entry (which `charset` and a
+   * serializer leave alone).
+   */
+  identityBody(entry: CacheEntry | DraftEntry): unknown {
+    replySerializerSymbol ??= symbolOf(this.reply, 'fastify.reply.serializer');
+    const plain = replySerializerSymbol !== undefined && (this.reply as unknown as Record<symbol, unknown>)[replySerializerSymbol] === null;
+    return plain && entry.body.length <= STRING_BODY_MAX && saysUtf8(this.reply.getHeader('content-type')) ? entry.body : bodyBytes(entry);
+  }
+  /** Nest's reply hands a string or a Buffer to `reply.send` as it is (it only treats streams and errors apart). */
+  sendHit(body: unknown): boolean {
+    if (typeof body !== 'string' && !Buffer.isBuffer(body)) return false;
+    this.reply.send(body);
     return true;
   }
   routeId(): RouteId | undefined {

@@ -3,7 +3,6 @@ import { gzip } from 'node:zlib';
 import type { CacheScope, FreshnessMode } from '../response-cache.options';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { responseFreshness } from './freshness';
-import { bodyBytes } from '../store/body-bytes';
 import type { CacheEntry, DraftEntry } from '../store/cache-store';
 import { isNotModified } from './conditional-request';
 import { weakEtag } from './etag';
@@ -105,7 +104,7 @@ export class Representation {
       if (name !== 'last-modified' && name !== 'cache-control' && name !== 'vary') exchange.setHeader(name, headers[name]);
     }
     exchange.setStatus(entry.status);
-    if (gzip === undefined) return exchange.platform === 'fastify' ? exchange.bytes(bodyBytes(entry)) : entry.body;
+    if (gzip === undefined) return exchange.identityBody(entry);
     exchange.setHeader('Content-Encoding', 'gzip');
     return exchange.bytes(gzip);
   }

@@ -11,7 +11,6 @@ import { keyedHeaders } from '../plan/route-plan';
 import { requestRefusal } from '../policy/cache-policy';
 import { RESPONSE_CACHE_OPTIONS } from '../response-cache.constants';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
-import { bodyBytes } from '../store/body-bytes';
 import { installLane } from './lane-install';
 
 /**
@@ -88,10 +87,7 @@ export class FastLane implements OnModuleInit {
     }
     const body = this.hits.hit(exchange, known.plan, entry, now, known.tags);
     this.telemetry.request('hit', known.route, key, lookup.started, LANE_REASON);
-    // The body's bytes, sent by the platform as Nest's reply would (a string body is the entry's
-    // identity body: its bytes are encoded once per entry, not per hit).
-    const bytes = typeof body === 'string' ? bodyBytes(entry) : body;
-    if (this.nestReply && Buffer.isBuffer(bytes) && exchange.sendEncoded(bytes)) return true;
+    if (this.nestReply && exchange.sendHit(body, entry)) return true;
     void this.adapterHost!.httpAdapter.reply(lookup.response, body);
     return true;
   }
