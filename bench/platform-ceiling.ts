@@ -2,7 +2,8 @@
  * The `ceiling` section: a hit against the plain platform sending the very same bytes. A lane hit
  * is captured from a running app; the ceiling servers (bench/ceiling.ts) replay its status, headers
  * and body, which is checked before anything is measured. Server CPU per request is the figure;
- * each ratio is the ceiling's CPU per request over the row's (1.0: as cheap as the platform alone).
+ * each ratio is the ceiling's CPU per request over the row's (1.0: as cheap as the platform alone),
+ * taken per round (the two measured within a round) and reported as the median [lowest–highest].
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -99,6 +100,10 @@ function get(url: string): Promise<{ status: number; headers: Record<string, str
   });
 }
 
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
 /** Throws unless `url` answers exactly `hit` (but for the per-response headers). */
 async function assertSame(url: string, hit: CapturedHit, what: string): Promise<void> {
   const got = await get(url);
@@ -143,10 +148,17 @@ export async function ceilingSection<S extends { url: string }>(
     const summary: Record<string, unknown> = {};
     for (const row of ROWS) {
       const x = medians.get(row.id)!;
-      const base = medians.get(row.against)!;
-      const ratio = Math.round((base.cpuUs / x.cpuUs) * 100) / 100;
-      summary[row.id] = { label: row.label, ...x, against: row.against, cpuRatio: ratio, target: row.target };
-      const verdict = row.against === row.id ? '' : `${ratio.toFixed(2)}${row.target === undefined ? '' : ` (target ≥ ${row.target})`}`;
+      // Paired: the ratio of each round (the two measured minutes apart at most), then their median and range.
+      const ratios = runs
+        .get(row.id)!
+        .map((load, round) => runs.get(row.against)![round].cpuUs / load.cpuUs)
+        .sort((a, b) => a - b);
+      const ratio = round2(ratios[Math.floor(ratios.length / 2)]);
+      const range = [round2(ratios[0]), round2(ratios[ratios.length - 1])];
+      summary[row.id] = { label: row.label, ...x, against: row.against, cpuRatio: ratio, cpuRatioRange: range, target: row.target };
+      const spread = ratios.length > 1 ? ` [${range[0].toFixed(2)}–${range[1].toFixed(2)}]` : '';
+      const verdict =
+        row.against === row.id ? '' : `${ratio.toFixed(2)}${spread}${row.target === undefined ? '' : ` (target ≥ ${row.target})`}`;
       rows.push([adapter, row.label, String(x.cpuUs), verdict, String(x.rps), String(x.p50), String(x.p99)]);
     }
     return { rows, summary };
