@@ -316,7 +316,15 @@ async function ceilings(): Promise<{ text: string; summary: Record<string, unkno
   } finally {
     await redis.stop();
   }
-  const header = ['adapter', 'scenario', 'server CPU µs/req', 'ceiling CPU / row CPU: median [range] of the rounds', 'req/s', 'p50 ms', 'p99 ms'];
+  const header = [
+    'adapter',
+    'scenario',
+    'server CPU µs/req',
+    'ceiling CPU / row CPU: median [range] of the rounds',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+  ];
   const text = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   return { text, summary };
 }
