@@ -1,5 +1,5 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, Logger, NestInterceptor } from '@nestjs/common';
-import { Observable, defer, from, lastValueFrom, of } from 'rxjs';
+import { Observable, from, lastValueFrom, of } from 'rxjs';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
 import { Found, STORE_FAILED } from '../engine/engine-entries';
 import { CacheEngine } from '../engine/cache-engine';
@@ -65,11 +65,10 @@ export class CacheInterceptor implements NestInterceptor {
     if (!SAFE_METHODS.has(exchange.method)) return this.writes.after(context, next, exchange, plan ?? { label: exchange.route });
     const cachePlan = plan?.cache;
     if (cachePlan === undefined) return next.handle();
-    return defer(() => {
-      // A hit from process memory is answered without a promise; anything else settles later.
-      const answer = this.serve(context, next, request, exchange, cachePlan);
-      return answer instanceof Promise ? from(answer) : of(answer);
-    });
+    // Nest calls intercept() when its pipeline is subscribed to, so the work starts then as it is.
+    // A hit from process memory is answered without a promise; anything else settles later.
+    const answer = this.serve(context, next, request, exchange, cachePlan);
+    return answer instanceof Promise ? from(answer) : of(answer);
   }
 
   /** The verified identity that partitions a per-user or per-tenant route, hashed; undefined refuses caching. */

@@ -116,6 +116,18 @@ export function canonicalQuery(query: Readonly<Record<string, unknown>>, dropPar
   return pairs.map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
 }
 
+/** Handler ids as keys carry them, encoded once each (`Controller.method`: the app's own, a bounded set). */
+const handlers = new Map<string, string>();
+
+function encodedHandler(handler: string): string {
+  let encoded = handlers.get(handler);
+  if (encoded === undefined) {
+    encoded = encode(handler);
+    if (handlers.size < 10_000) handlers.set(handler, encoded);
+  }
+  return encoded;
+}
+
 /**
  * The one function that builds every HTTP cache key. Returns undefined when a part of the
  * request cannot safely become a key (control characters, a malformed percent-encoding, an odd
@@ -138,7 +150,7 @@ export function buildCacheKey(parts: CacheKeyParts, maxKeyLength = 256): string 
     for (const [name, value] of parts.vary ?? []) {
       key += `|v:${name}=${value === undefined ? '' : encode(value.trim())}`;
     }
-    if (parts.handler !== undefined) key += `|h:${encode(parts.handler)}`;
+    if (parts.handler !== undefined) key += `|h:${encodedHandler(parts.handler)}`;
     const identity = parts.identity;
     if (identity !== undefined) {
       const scope = identity.scope === 'user' ? 'u' : 't';
