@@ -1,6 +1,7 @@
 import { StreamableFile } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { bodyBytes } from '../store/body-bytes';
+import { fastifyRoute, hasNoReplySerializer } from './fastify-internals';
 import type { CacheEntry, DraftEntry } from '../store/cache-store';
 
 /**
@@ -44,37 +45,6 @@ export interface HttpExchange {
 /** A platform route: Express's `Route` object, or a Fastify route's URL (`HEAD <url>` for an explicit HEAD route). */
 export type RouteId = object | string;
 
-/** Fastify's own symbols, found by description on the first request (Fastify does not export them). */
-let routeContextSymbol: symbol | undefined;
-let routeByFastifySymbol: symbol | undefined;
-
-function symbolOf(target: object, description: string): symbol | undefined {
-  return Object.getOwnPropertySymbols(target).find((s) => s.description === description);
-}
-
-interface FastifyRouteContext {
-  config?: { url?: string; method?: string | string[] };
-}
-
-/**
- * The route Fastify matched: its URL, and `HEAD <url>` for a HEAD route declared by the app (one
- * that Fastify made for a GET route, `exposeHeadRoutes`, runs the GET handler and is the GET's).
- * Read from the route context itself: `request.routeOptions` builds an object on every call.
- */
-function fastifyRoute(request: object): RouteId | undefined {
-  routeContextSymbol ??= symbolOf(request, 'fastify.context');
-  if (routeContextSymbol === undefined) return undefined;
-  const context = (request as Record<symbol, FastifyRouteContext | undefined>)[routeContextSymbol];
-  const url = context?.config?.url;
-  if (context === undefined || url === undefined) return undefined;
-  if (context.config?.method !== 'HEAD') return url;
-  routeByFastifySymbol ??= symbolOf(context, 'fastify.routeByFastify');
-  const madeByFastify = routeByFastifySymbol !== undefined && (context as Record<symbol, unknown>)[routeByFastifySymbol] === true;
-  return madeByFastify ? url : `HEAD ${url}`;
-}
-
-/** Fastify's symbol of a reply's own serializer (`reply.serializer()`), found on the first hit. */
-let replySerializerSymbol: symbol | undefined;
 /** Above this many characters a body goes as bytes: a string would be copied into the head's write. */
 const STRING_BODY_MAX = 16 * 1024;
 
@@ -267,9 +237,8 @@ class FastifyExchange implements HttpExchange {
    * serializer leave alone).
    */
   identityBody(entry: CacheEntry | DraftEntry): unknown {
-    replySerializerSymbol ??= symbolOf(this.reply, 'fastify.reply.serializer');
-    const plain = replySerializerSymbol !== undefined && (this.reply as unknown as Record<symbol, unknown>)[replySerializerSymbol] === null;
-    return plain && entry.body.length <= STRING_BODY_MAX && saysUtf8(this.reply.getHeader('content-type')) ? entry.body : bodyBytes(entry);
+    const plain = entry.body.length <= STRING_BODY_MAX && hasNoReplySerializer(this.reply);
+    return plain && saysUtf8(this.reply.getHeader('content-type')) ? entry.body : bodyBytes(entry);
   }
   /** Nest's reply hands a string or a Buffer to `reply.send` as it is (it only treats streams and errors apart). */
   sendHit(body: unknown): boolean {
