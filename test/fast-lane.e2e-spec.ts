@@ -85,6 +85,13 @@ class Texts {
     return '<p>hello</p>';
   }
 
+  @Get('odd-type')
+  @Cacheable()
+  @Header('Content-Type', 'text/plain;charset=UTF-8')
+  oddType() {
+    return 'spelled its own way';
+  }
+
   @Get('json-nocharset')
   @Cacheable()
   @Header('Content-Type', 'application/json')
@@ -159,12 +166,12 @@ describe.each(ADAPTERS)('the fast lane (%s)', (adapter) => {
       return { status, body, headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !PER_RESPONSE.includes(name))) };
     };
     try {
-      for (const path of ['/texts/json', '/texts/csv', '/texts/latin1', '/texts/html', '/texts/json-nocharset']) {
+      for (const path of ['/texts/json', '/texts/csv', '/texts/latin1', '/texts/html', '/texts/json-nocharset', '/texts/odd-type']) {
         const fromLane = await hitOf(lane.url, path);
         expect(fromLane.headers['x-cache']).toBe('HIT');
         expect(fromLane).toEqual(await hitOf(interceptor.url, path));
       }
-      expect(lane.laneHits()).toBe(5);
+      expect(lane.laneHits()).toBe(6);
     } finally {
       await Promise.all([lane.app.close(), interceptor.app.close()]);
     }

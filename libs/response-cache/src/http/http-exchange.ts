@@ -45,8 +45,11 @@ export interface HttpExchange {
 /** A platform route: Express's `Route` object, or a Fastify route's URL (`HEAD <url>` for an explicit HEAD route). */
 export type RouteId = object | string;
 
-/** Above this many characters a body goes as bytes: a string would be copied into the head's write. */
+/** Above this many characters (UTF-16 units) a body goes as bytes: a string would be copied into the head's write. */
 const STRING_BODY_MAX = 16 * 1024;
+
+/** A `Content-Type` exactly as Express's `res.send` writes it for a string: one parameter, `charset=utf-8`. */
+const CANONICAL_UTF8_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+; charset=utf-8$/;
 
 /** The `Content-Type` says `charset=utf-8`. */
 function saysUtf8(type: number | string | string[] | undefined): boolean {
@@ -161,12 +164,13 @@ class ExpressExchange implements HttpExchange {
   }
   /**
    * Nest's reply sends a string with `res.send`, which sends a Buffer's bytes the same way but for
-   * one thing: for a string it makes the `Content-Type` say `charset=utf-8`. So only where it does
-   * already (JSON, text from a handler), with the bytes encoded once per entry; any other type
-   * goes through the reply.
+   * one thing: for a string it rewrites the `Content-Type` to say `charset=utf-8`, in its own
+   * format (lower case, `; ` before the parameter). So only where the type is that already (JSON
+   * and text from a handler), with the bytes encoded once per entry; any other type goes through
+   * the reply.
    */
   sendHit(body: unknown, entry: CacheEntry): boolean {
-    if (typeof body !== 'string' || !saysUtf8(this.res.getHeader('content-type'))) return false;
+    if (typeof body !== 'string' || !CANONICAL_UTF8_TYPE.test(String(this.res.getHeader('content-type')))) return false;
     this.res.send(bodyBytes(entry));
     return true;
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
 import { REFRESH_HEADER } from '../engine/cache-warmer.service';
 import { HttpExchange, httpExchange } from '../http/http-exchange';
 import { CacheHits, Found } from '../hit/cache-hits';
@@ -38,8 +38,7 @@ export class FastLane implements OnModuleInit {
   onModuleInit(): void {
     if (!this.options.fastLane) return;
     const adapter = this.adapterHost?.httpAdapter;
-    const adapterClass = adapter === undefined ? undefined : (Object.getPrototypeOf(adapter) as object).constructor.name;
-    this.nestReply = adapterClass === 'FastifyAdapter' || adapterClass === 'ExpressAdapter';
+    this.nestReply = adapter !== undefined && isNestAdapter(adapter);
     if (adapter === undefined || !installLane(adapter, (request, response) => this.serve(request, response))) {
       new Logger('ResponseCache').warn(
         'fastLane is on, but the app has no Express or Fastify HTTP adapter: hits go through the interceptor.',
@@ -91,6 +90,13 @@ export class FastLane implements OnModuleInit {
     void this.adapterHost!.httpAdapter.reply(lookup.response, body);
     return true;
   }
+}
+
+/** Nest's own Fastify or Express adapter, not a subclass of it (whose `reply` may do more). */
+function isNestAdapter(adapter: object): boolean {
+  const own = Object.getPrototypeOf(adapter) as { constructor: { name: string } };
+  const name = own.constructor.name;
+  return (name === 'FastifyAdapter' || name === 'ExpressAdapter') && Object.getPrototypeOf(own) === AbstractHttpAdapter.prototype;
 }
 
 /**

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { RouteId } from '../http/http-exchange';
 import type { CachePlan } from './route-plan';
 
-/** How many request targets the fast lane knows at most (the most recently learned stay: a lookup does not count). */
+/** How many request targets the fast lane knows at most (the most recently used stay). */
 const MAX_TARGETS = 10_000;
 /** Routes kept per target: GET's, and a `@Head()` route's. */
 const MAX_ROUTES_PER_TARGET = 4;
@@ -48,7 +48,7 @@ export class LearnedTargets {
   }
 
   find(target: string, routeId: RouteId): LearnedTarget | undefined {
-    return this.targets.peek(target)?.find((learned) => learned.routeId === routeId);
+    return this.targets.get(target)?.find((learned) => learned.routeId === routeId);
   }
 
   get size(): number {

@@ -45,6 +45,18 @@ describe('DecodedEntries', () => {
     reply.fill(0);
     expect(sent.toString()).toBe('abc');
   });
+
+  it('counts what an entry holds decoded, not the bytes read: a body stored compressed is not kept when it inflates past the bound', async () => {
+    const entries = new DecodedEntries();
+    // No gzip copy: the store compresses the body itself (the value API); 2 MB of one letter is a few KB on the wire.
+    const bytes = await encodeEntry(cacheEntry({ body: 'a'.repeat(2_000_000) }), Date.now() + 60_000, codec);
+    expect(bytes.length).toBeLessThan(10_000);
+    expect((await entries.decode('big', asReply(bytes)))?.entry.body.length).toBe(2_000_000);
+    expect(entries.sizeBytes).toBe(0);
+    expect(entries.decode('big', asReply(bytes))).toBeInstanceOf(Promise); // decoded again, not kept
+    await entries.decode('small', asReply(await encodeEntry(cacheEntry({ body: 'abc' }), Date.now() + 60_000, codec)));
+    expect(entries.sizeBytes).toBeGreaterThan(0);
+  });
 });
 
 describe('parseVersion', () => {
@@ -57,5 +69,6 @@ describe('parseVersion', () => {
     }
     expect(parseVersion(null)).toBe(UNKNOWN_VERSION);
     expect(parseVersion(undefined)).toBe(UNKNOWN_VERSION);
+    expect(parseVersion(7 as unknown as string)).toBe(UNKNOWN_VERSION);
   });
 });

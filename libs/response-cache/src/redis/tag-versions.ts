@@ -111,7 +111,7 @@ export function freshVersion(): string {
 
 /** A version as read: a decimal integer of 1 to 15 digits, else {@link UNKNOWN_VERSION} (read digit by digit: no string per read). */
 export function parseVersion(raw: string | Buffer | null | undefined): number {
-  if (raw === null || raw === undefined || raw.length === 0 || raw.length > 15) return UNKNOWN_VERSION;
+  if ((typeof raw !== 'string' && !Buffer.isBuffer(raw)) || raw.length === 0 || raw.length > 15) return UNKNOWN_VERSION;
   let value = 0;
   for (let i = 0; i < raw.length; i++) {
     const digit = (typeof raw === 'string' ? raw.charCodeAt(i) : raw[i]) - 48;
