@@ -18,7 +18,9 @@ describe('cross-instance stampede lease (a real Redis)', () => {
     const client = createRedisClient({ url: redis.url });
     await whenReady(client);
     const subscriber = duplicateClient(client);
-    const made = new RedisStampedeLock({ client, subscriber, prefix, leaseMs });
+    // These tests are about the lease, not the lock's bound on a slow Redis (100 ms by default, which
+    // a loaded CI machine can exceed on a single command): a generous one, so that only the lease decides.
+    const made = new RedisStampedeLock({ client, subscriber, prefix, leaseMs, timeoutMs: 5000 });
     await whenReady(subscriber);
     return { lock: made, client };
   }
