@@ -19,6 +19,11 @@ export interface CapturedHit {
   body: string;
 }
 
+/** The hit the benchmark captured, from the file BENCH_CEILING_HIT names. */
+export function capturedHit(): CapturedHit {
+  return JSON.parse(readFileSync(process.env.BENCH_CEILING_HIT!, 'utf8')) as CapturedHit;
+}
+
 /**
  * The hit's body the way the platform sends it cheapest: Fastify sends a string in one write with
  * the head (where the type says UTF-8, it adds nothing to it), Express encodes a string again in
@@ -35,7 +40,7 @@ export async function listenCeiling(
   redisUrl?: string,
   routed = false,
 ): Promise<{ port: number; close: () => Promise<unknown> }> {
-  const hit = JSON.parse(readFileSync(process.env.BENCH_CEILING_HIT!, 'utf8')) as CapturedHit;
+  const hit = capturedHit();
   const body = ceilingBody(hit, adapter);
   const redis = redisUrl === undefined ? undefined : new Redis(redisUrl);
   const key = `bench-ceiling-${process.pid}`;

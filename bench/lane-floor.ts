@@ -9,8 +9,7 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { readFileSync } from 'node:fs';
-import { CapturedHit, ceilingBody } from './ceiling';
+import { capturedHit, ceilingBody } from './ceiling';
 
 @Controller()
 class FloorController {
@@ -34,7 +33,7 @@ interface Layer {
 }
 
 export async function listenLaneFloor(adapter: 'express' | 'fastify'): Promise<{ port: number; close: () => Promise<unknown> }> {
-  const hit = JSON.parse(readFileSync(process.env.BENCH_CEILING_HIT!, 'utf8')) as CapturedHit;
+  const hit = capturedHit();
   const body = ceilingBody(hit, adapter);
   const app =
     adapter === 'fastify'
